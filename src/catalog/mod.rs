@@ -1,0 +1,481 @@
+//! The catalog: products (models and edit operations) with their prices,
+//! meters, multipliers and limits, plus the catalog-wide unit, decimals and
+//! rounding rule.
+//!
+//! A [`Catalog`] is always valid: the only ways to get one are
+//! [`Catalog::from_toml`] (native, with `FILE:LINE:COL` diagnostics),
+//! [`Catalog::from_json_value`] (the canonical JSON form a browser loads) and
+//! [`Catalog::new`], and all three run the same [`validate`](validate) checks.
+//!
+//! Its **fingerprint** is `sha256:` + the hex SHA-256 of the canonical JSON
+//! form (see [`fingerprint`](fingerprint)): object keys sorted, no
+//! whitespace, products sorted by id, multipliers as canonical decimal
+//! strings. Two parties holding catalogs with the same fingerprint price
+//! every request identically.
+
+mod fingerprint;
+#[cfg(feature = "native")]
+mod toml_source;
+mod validate;
+
+pub use validate::{CatalogError, Diagnostic};
+
+use crate::money::{Multiplier, Rounding};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Which studio of the app a product belongs to. Product ids start with it
+/// (`video/veo-3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Studio {
+    /// Still images.
+    Image,
+    /// Video clips.
+    Video,
+    /// Music tracks.
+    Music,
+    /// Speech and voices.
+    Voice,
+    /// Text (prompts, scripts, drafts).
+    Text,
+    /// Edit operations on existing media (upscale, inpaint, …).
+    Edit,
+}
+
+impl Studio {
+    /// All studios, in declaration order.
+    pub const ALL: [Studio; 6] = [
+        Studio::Image,
+        Studio::Video,
+        Studio::Music,
+        Studio::Voice,
+        Studio::Text,
+        Studio::Edit,
+    ];
+
+    /// The wire name (`"video"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Studio::Image => "image",
+            Studio::Video => "video",
+            Studio::Music => "music",
+            Studio::Voice => "voice",
+            Studio::Text => "text",
+            Studio::Edit => "edit",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn from_name(name: &str) -> Option<Studio> {
+        Studio::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// What a product's price is per: the unit that the request's quantity counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Meter {
+    /// Per generated image (the quantity is the output count).
+    Image,
+    /// Per second of audio or video (request field `seconds`).
+    Second,
+    /// Per character of input text (request field `characters`).
+    Character,
+    /// Per token (request field `tokens`).
+    Token,
+    /// Per megapixel of output (request field `megapixels`).
+    Megapixel,
+    /// Per call (the quantity is the output count).
+    Call,
+}
+
+impl Meter {
+    /// All meters, in declaration order.
+    pub const ALL: [Meter; 6] = [
+        Meter::Image,
+        Meter::Second,
+        Meter::Character,
+        Meter::Token,
+        Meter::Megapixel,
+        Meter::Call,
+    ];
+
+    /// The wire name (`"second"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Meter::Image => "image",
+            Meter::Second => "second",
+            Meter::Character => "character",
+            Meter::Token => "token",
+            Meter::Megapixel => "megapixel",
+            Meter::Call => "call",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn from_name(name: &str) -> Option<Meter> {
+        Meter::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    /// The request field that carries this meter's quantity, or `None` for
+    /// meters counted by outputs alone (`image`, `call`).
+    pub fn quantity_field(self) -> Option<&'static str> {
+        match self {
+            Meter::Second => Some("seconds"),
+            Meter::Character => Some("characters"),
+            Meter::Token => Some("tokens"),
+            Meter::Megapixel => Some("megapixels"),
+            Meter::Image | Meter::Call => None,
+        }
+    }
+}
+
+/// Bounds (inclusive) and default for a product's metered quantity: seconds
+/// for a per-second product, characters for a per-character one, and so on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QuantityLimits {
+    /// Smallest accepted quantity.
+    pub min: u64,
+    /// Largest accepted quantity.
+    pub max: u64,
+    /// Quantity used when the request gives none; `None` makes it required.
+    pub default: Option<u64>,
+}
+
+/// How many outputs (images, clips, variants) one request may ask for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct OutputLimits {
+    /// Largest accepted output count (at least 1).
+    pub max: u64,
+    /// Output count when the request gives none.
+    pub default: u64,
+}
+
+impl Default for OutputLimits {
+    fn default() -> Self {
+        OutputLimits { max: 1, default: 1 }
+    }
+}
+
+/// A named setting (quality, audio, fps …) whose values each carry a
+/// multiplier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProductOption {
+    /// The value used when the request does not set this option.
+    pub default: String,
+    /// Each allowed value and its multiplier.
+    pub values: BTreeMap<String, Multiplier>,
+}
+
+/// A product: a generation model or an edit operation, and how it is priced.
+///
+/// A line's exact amount is
+/// `price × quantity × outputs × Π multipliers ÷ per`, rounded once by the
+/// catalog's rule, then raised to `minimum` if below it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Product {
+    /// Unique id, `<studio>/<slug>` (`video/veo-3`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The studio the product belongs to.
+    pub studio: Studio,
+    /// The product's tier; one of the catalog's `tiers`.
+    pub tier: String,
+    /// What the price is per.
+    pub meter: Meter,
+    /// Price in smallest units for `per` metered units. May be 0.
+    pub price: u64,
+    /// How many metered units `price` buys: 1, 10, 100 … 1,000,000
+    /// (a power of ten, so exact amounts are finite decimals).
+    pub per: u64,
+    /// Minimum charge for one line, in smallest units (0 for none).
+    pub minimum: u64,
+    /// Limits of the metered quantity; `None` for `image` and `call` meters.
+    pub quantity: Option<QuantityLimits>,
+    /// Output count limits.
+    pub outputs: OutputLimits,
+    /// Offered resolutions and their multipliers; empty when the product has
+    /// no resolution setting.
+    pub resolutions: BTreeMap<String, Multiplier>,
+    /// Resolution used when the request gives none; set exactly when
+    /// `resolutions` is non-empty.
+    pub default_resolution: Option<String>,
+    /// Named options and their values' multipliers.
+    pub options: BTreeMap<String, ProductOption>,
+}
+
+/// Identity of the catalog a quote was priced with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CatalogRef {
+    /// Catalog id.
+    pub id: String,
+    /// Catalog version.
+    pub version: String,
+    /// `sha256:<hex>` of the canonical JSON form.
+    pub fingerprint: String,
+}
+
+/// The catalog's content, without its fingerprint: what [`Catalog::new`]
+/// takes and what the fingerprint hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CatalogSpec {
+    /// Catalog id (`"genprice-studio"`).
+    pub id: String,
+    /// Catalog version (`"2026.11.1"`).
+    pub version: String,
+    /// Name of the unit shown to users (`"credits"`).
+    pub unit: String,
+    /// Decimal places of the unit: amounts are integers of 10^-decimals units.
+    pub decimals: u8,
+    /// The one rounding rule, applied once per line.
+    pub rounding: Rounding,
+    /// Tier names, cheapest first.
+    pub tiers: Vec<String>,
+    /// The products.
+    pub products: Vec<Product>,
+}
+
+/// A validated catalog with its fingerprint. Products are sorted by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Catalog {
+    #[serde(flatten)]
+    spec: CatalogSpec,
+    fingerprint: String,
+}
+
+/// The JSON form with its stated fingerprint, as `genprice catalog` prints it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CatalogDocument {
+    id: String,
+    version: String,
+    unit: String,
+    decimals: u8,
+    rounding: Rounding,
+    tiers: Vec<String>,
+    products: Vec<Product>,
+    #[serde(default)]
+    fingerprint: Option<String>,
+}
+
+/// Largest `decimals` a catalog may declare.
+pub const MAX_DECIMALS: u8 = 6;
+
+impl Catalog {
+    /// Validates `spec` and computes its fingerprint. Products are sorted by
+    /// id. Fails with every problem found, each with a path.
+    pub fn new(mut spec: CatalogSpec) -> Result<Catalog, CatalogError> {
+        let diagnostics = validate::validate(&spec);
+        if !diagnostics.is_empty() {
+            return Err(CatalogError::new(
+                diagnostics.into_iter().map(|d| d.render_json()).collect(),
+            ));
+        }
+        spec.products.sort_by(|a, b| a.id.cmp(&b.id));
+        let fingerprint = fingerprint::fingerprint(&spec)?;
+        Ok(Catalog { spec, fingerprint })
+    }
+
+    /// Builds a catalog from its canonical JSON form (the output of
+    /// `genprice catalog`). When the value states a `fingerprint`, it must
+    /// match the content, otherwise the error code is `fingerprint_mismatch`.
+    pub fn from_json_value(value: serde_json::Value) -> Result<Catalog, CatalogError> {
+        let doc: CatalogDocument = serde_json::from_value(value).map_err(|e| {
+            CatalogError::new(vec![Diagnostic::message_only(format!("catalog: {e}"))])
+        })?;
+        let stated = doc.fingerprint;
+        let catalog = Catalog::new(CatalogSpec {
+            id: doc.id,
+            version: doc.version,
+            unit: doc.unit,
+            decimals: doc.decimals,
+            rounding: doc.rounding,
+            tiers: doc.tiers,
+            products: doc.products,
+        })?;
+        match stated {
+            Some(stated) if stated != catalog.fingerprint => Err(
+                CatalogError::fingerprint_mismatch(&stated, &catalog.fingerprint),
+            ),
+            _ => Ok(catalog),
+        }
+    }
+
+    /// Parses the canonical JSON text of a catalog; see
+    /// [`Catalog::from_json_value`].
+    pub fn from_json_str(text: &str) -> Result<Catalog, CatalogError> {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+            CatalogError::new(vec![Diagnostic::message_only(format!(
+                "catalog is not valid JSON: {e}"
+            ))])
+        })?;
+        Catalog::from_json_value(value)
+    }
+
+    /// Parses and validates a TOML catalog. `file` names the source in
+    /// diagnostics (`pricing.toml:12:9: price must not be negative`).
+    #[cfg(feature = "native")]
+    pub fn from_toml(text: &str, file: &str) -> Result<Catalog, CatalogError> {
+        toml_source::load(text, file)
+    }
+
+    /// Reads and parses a TOML catalog file.
+    #[cfg(feature = "native")]
+    pub fn from_toml_file(path: &std::path::Path) -> Result<Catalog, CatalogError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            CatalogError::io(format!("{}: cannot read catalog: {e}", path.display()))
+        })?;
+        Catalog::from_toml(&text, &path.display().to_string())
+    }
+
+    /// The catalog's content.
+    pub fn spec(&self) -> &CatalogSpec {
+        &self.spec
+    }
+
+    /// Catalog id.
+    pub fn id(&self) -> &str {
+        &self.spec.id
+    }
+
+    /// Catalog version.
+    pub fn version(&self) -> &str {
+        &self.spec.version
+    }
+
+    /// `sha256:<hex>` of the canonical JSON form.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
+    }
+
+    /// Id, version and fingerprint, as quotes carry them.
+    pub fn reference(&self) -> CatalogRef {
+        CatalogRef {
+            id: self.spec.id.clone(),
+            version: self.spec.version.clone(),
+            fingerprint: self.fingerprint.clone(),
+        }
+    }
+
+    /// Products, sorted by id.
+    pub fn products(&self) -> &[Product] {
+        &self.spec.products
+    }
+
+    /// The product with this id.
+    pub fn product(&self, id: &str) -> Option<&Product> {
+        let products = &self.spec.products;
+        products
+            .binary_search_by(|p| p.id.as_str().cmp(id))
+            .ok()
+            .and_then(|i| products.get(i))
+    }
+
+    /// The canonical JSON text, fingerprint included: what a browser loads.
+    pub fn to_canonical_json(&self) -> String {
+        fingerprint::canonical_json(self).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn sample_spec() -> CatalogSpec {
+        let m = |s: &str| Multiplier::parse(s).unwrap();
+        CatalogSpec {
+            id: "test".into(),
+            version: "1".into(),
+            unit: "credits".into(),
+            decimals: 0,
+            rounding: Rounding::Up,
+            tiers: vec!["basic".into(), "pro".into()],
+            products: vec![
+                Product {
+                    id: "video/clip".into(),
+                    name: "Clip".into(),
+                    studio: Studio::Video,
+                    tier: "pro".into(),
+                    meter: Meter::Second,
+                    price: 10,
+                    per: 1,
+                    minimum: 0,
+                    quantity: Some(QuantityLimits {
+                        min: 1,
+                        max: 10,
+                        default: Some(5),
+                    }),
+                    outputs: OutputLimits { max: 2, default: 1 },
+                    resolutions: [
+                        ("720p".to_string(), m("1")),
+                        ("1080p".to_string(), m("1.5")),
+                    ]
+                    .into(),
+                    default_resolution: Some("720p".into()),
+                    options: BTreeMap::new(),
+                },
+                Product {
+                    id: "image/basic".into(),
+                    name: "Basic".into(),
+                    studio: Studio::Image,
+                    tier: "basic".into(),
+                    meter: Meter::Image,
+                    price: 0,
+                    per: 1,
+                    minimum: 0,
+                    quantity: None,
+                    outputs: OutputLimits { max: 4, default: 1 },
+                    resolutions: BTreeMap::new(),
+                    default_resolution: None,
+                    options: BTreeMap::new(),
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn new_sorts_products_and_looks_them_up() {
+        let catalog = Catalog::new(sample_spec()).unwrap();
+        let ids: Vec<_> = catalog.products().iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["image/basic", "video/clip"]);
+        assert_eq!(catalog.product("video/clip").unwrap().price, 10);
+        assert!(catalog.product("video/nope").is_none());
+        assert!(catalog.fingerprint().starts_with("sha256:"));
+    }
+
+    #[test]
+    fn json_round_trip_keeps_the_fingerprint() {
+        let catalog = Catalog::new(sample_spec()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&catalog.to_canonical_json()).unwrap();
+        let back = Catalog::from_json_value(json).unwrap();
+        assert_eq!(back, catalog);
+    }
+
+    #[test]
+    fn json_with_a_wrong_fingerprint_is_refused() {
+        let catalog = Catalog::new(sample_spec()).unwrap();
+        let mut json: serde_json::Value =
+            serde_json::from_str(&catalog.to_canonical_json()).unwrap();
+        json["products"][0]["price"] = 1.into();
+        let err = Catalog::from_json_value(json).unwrap_err();
+        assert_eq!(err.code(), crate::ErrorCode::FingerprintMismatch);
+    }
+
+    #[test]
+    fn product_order_does_not_change_the_fingerprint() {
+        let a = Catalog::new(sample_spec()).unwrap();
+        let mut spec = sample_spec();
+        spec.products.reverse();
+        let b = Catalog::new(spec).unwrap();
+        assert_eq!(a.fingerprint(), b.fingerprint());
+    }
+}

@@ -1,0 +1,558 @@
+//! Semantic checks shared by every way of building a catalog, and the
+//! diagnostics they produce.
+//!
+//! Checks work on [`CatalogSpec`] and blame a [`Path`]. The TOML loader turns
+//! paths into `FILE:LINE:COL` with the spans it recorded; the JSON loader
+//! prints the path itself (`products[3].defaultResolution`).
+
+use super::{CatalogSpec, MAX_DECIMALS, Product};
+use crate::error::{ErrorCode, echo};
+use crate::money::MAX_AMOUNT;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Largest output count a product may allow in one request.
+pub const MAX_OUTPUTS: u64 = 1_000;
+
+/// One segment of a path into the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum Seg {
+    /// A schema field, written in `snake_case`.
+    Field(&'static str),
+    /// A key chosen by the catalog's author (a resolution, an option name).
+    Key(String),
+    /// A position in a list.
+    Index(usize),
+}
+
+/// A path into the catalog.
+pub(crate) type Path = Vec<Seg>;
+
+/// Renders a path, with schema fields in `snake_case` (TOML) or `camelCase`
+/// (JSON).
+pub(crate) fn render(path: &[Seg], camel: bool) -> String {
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            Seg::Field(name) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                if camel {
+                    out.push_str(&to_camel(name));
+                } else {
+                    out.push_str(name);
+                }
+            }
+            Seg::Key(key) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Seg::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+        }
+    }
+    out
+}
+
+fn to_camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A problem found in a catalog, before it is given a location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Finding {
+    pub path: Path,
+    pub message: String,
+}
+
+impl Finding {
+    pub(crate) fn render_json(self) -> Diagnostic {
+        let path = render(&self.path, true);
+        Diagnostic {
+            message: self.message,
+            path: (!path.is_empty()).then_some(path),
+            location: None,
+        }
+    }
+}
+
+/// Where in a source file a diagnostic points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file name as given to the loader.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+/// One problem in a catalog: a message and, when known, the path of the
+/// offending field and its location in the source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// What is wrong.
+    pub message: String,
+    /// Path of the offending field, when one is to blame.
+    pub path: Option<String>,
+    /// `FILE:LINE:COL` of the offending text, for catalogs read from a file.
+    pub location: Option<Location>,
+}
+
+impl Diagnostic {
+    pub(crate) fn message_only(message: String) -> Diagnostic {
+        Diagnostic {
+            message,
+            path: None,
+            location: None,
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    /// `FILE:LINE:COL: message` when located, `path: message` otherwise.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.location, &self.path) {
+            (Some(l), _) => write!(f, "{}:{}:{}: {}", l.file, l.line, l.column, self.message),
+            (None, Some(p)) => write!(f, "{p}: {}", self.message),
+            (None, None) => f.write_str(&self.message),
+        }
+    }
+}
+
+/// A catalog that could not be loaded, with every problem found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CatalogError {
+    code: ErrorCode,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl CatalogError {
+    pub(crate) fn new(diagnostics: Vec<Diagnostic>) -> CatalogError {
+        CatalogError {
+            code: ErrorCode::InvalidCatalog,
+            diagnostics,
+        }
+    }
+
+    /// An `io` error: the catalog could not be read.
+    pub fn io(message: String) -> CatalogError {
+        CatalogError {
+            code: ErrorCode::Io,
+            diagnostics: vec![Diagnostic::message_only(message)],
+        }
+    }
+
+    pub(crate) fn fingerprint_mismatch(stated: &str, actual: &str) -> CatalogError {
+        CatalogError {
+            code: ErrorCode::FingerprintMismatch,
+            diagnostics: vec![Diagnostic {
+                message: format!(
+                    "stated fingerprint {} does not match the content ({actual})",
+                    echo(stated)
+                ),
+                path: Some("fingerprint".into()),
+                location: None,
+            }],
+        }
+    }
+
+    /// `invalid_catalog`, `fingerprint_mismatch` or `io`.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// Every problem found, in source order where known.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+}
+
+impl fmt::Display for CatalogError {
+    /// One diagnostic per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CatalogError {}
+
+/// Whether `text` is a lower-case slug: `[a-z0-9][a-z0-9._-]*`.
+pub(crate) fn is_slug(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    matches!(bytes.next(), Some(b'a'..=b'z' | b'0'..=b'9'))
+        && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-'))
+}
+
+/// Runs every semantic check and returns all findings (empty when valid).
+pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut report = |path: Path, message: String| out.push(Finding { path, message });
+
+    if spec.id.trim().is_empty() {
+        report(
+            vec![Seg::Field("id")],
+            "catalog id must not be empty".into(),
+        );
+    }
+    if spec.version.trim().is_empty() {
+        report(
+            vec![Seg::Field("version")],
+            "catalog version must not be empty".into(),
+        );
+    }
+    if spec.unit.trim().is_empty() {
+        report(vec![Seg::Field("unit")], "unit must not be empty".into());
+    }
+    if spec.decimals > MAX_DECIMALS {
+        report(
+            vec![Seg::Field("decimals")],
+            format!(
+                "decimals must be at most {MAX_DECIMALS}, found {}",
+                spec.decimals
+            ),
+        );
+    }
+    if spec.tiers.is_empty() {
+        report(
+            vec![Seg::Field("tiers")],
+            "tiers must list at least one tier".into(),
+        );
+    }
+    for (i, tier) in spec.tiers.iter().enumerate() {
+        let path = vec![Seg::Field("tiers"), Seg::Index(i)];
+        if !is_slug(tier) {
+            report(
+                path,
+                format!("tier {} must be a lower-case slug", echo(tier)),
+            );
+        } else if spec.tiers.iter().take(i).any(|t| t == tier) {
+            report(path, format!("duplicate tier {}", echo(tier)));
+        }
+    }
+    if spec.products.is_empty() {
+        report(
+            vec![Seg::Field("products")],
+            "the catalog has no products".into(),
+        );
+    }
+    let mut first_at: HashMap<&str, usize> = HashMap::new();
+    for (i, product) in spec.products.iter().enumerate() {
+        let at =
+            |field: &'static str| vec![Seg::Field("products"), Seg::Index(i), Seg::Field(field)];
+        if let Some(j) = first_at.get(product.id.as_str()) {
+            report(
+                at("id"),
+                format!(
+                    "duplicate product id {} (first at products[{j}])",
+                    echo(&product.id)
+                ),
+            );
+        } else {
+            first_at.insert(&product.id, i);
+        }
+        check_product(spec, product, i, &mut report);
+    }
+    out
+}
+
+fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl FnMut(Path, String)) {
+    let at = |fields: &[Seg]| {
+        let mut path = vec![Seg::Field("products"), Seg::Index(i)];
+        path.extend_from_slice(fields);
+        path
+    };
+    let field = |name: &'static str| at(&[Seg::Field(name)]);
+
+    match p.id.split_once('/') {
+        Some((studio, slug)) if is_slug(slug) => {
+            if studio != p.studio.as_str() {
+                report(
+                    field("id"),
+                    format!(
+                        "product id {} must start with its studio, \"{}/\"",
+                        echo(&p.id),
+                        p.studio.as_str()
+                    ),
+                );
+            }
+        }
+        _ => report(
+            field("id"),
+            format!(
+                "product id {} must look like \"<studio>/<slug>\" (video/veo-3)",
+                echo(&p.id)
+            ),
+        ),
+    }
+    if p.name.trim().is_empty() {
+        report(field("name"), "name must not be empty".into());
+    }
+    if !spec.tiers.iter().any(|t| t == &p.tier) {
+        report(
+            field("tier"),
+            format!(
+                "tier {} is not one of the catalog's tiers {:?}",
+                echo(&p.tier),
+                spec.tiers
+            ),
+        );
+    }
+    if p.price > MAX_AMOUNT {
+        report(
+            field("price"),
+            format!("price must be at most {MAX_AMOUNT}"),
+        );
+    }
+    if p.minimum > MAX_AMOUNT {
+        report(
+            field("minimum"),
+            format!("minimum must be at most {MAX_AMOUNT}"),
+        );
+    }
+    if !(0..=6).any(|e| 10u64.pow(e) == p.per) {
+        report(
+            field("per"),
+            format!("per must be 1, 10, 100 … 1000000, found {}", p.per),
+        );
+    }
+    match (p.meter.quantity_field(), &p.quantity) {
+        (Some(_), None) => report(
+            field("quantity"),
+            format!("a per-{} product needs quantity limits", p.meter.as_str()),
+        ),
+        (None, Some(_)) => report(
+            field("quantity"),
+            format!(
+                "quantity does not apply to a per-{} product (use outputs)",
+                p.meter.as_str()
+            ),
+        ),
+        (Some(name), Some(q)) => {
+            if q.min > q.max {
+                report(
+                    field("quantity"),
+                    format!("{name}: min {} is above max {}", q.min, q.max),
+                );
+            }
+            if q.max > MAX_AMOUNT {
+                report(
+                    field("quantity"),
+                    format!("{name}: max must be at most {MAX_AMOUNT}"),
+                );
+            }
+            if let Some(d) = q.default {
+                if d < q.min || d > q.max {
+                    report(
+                        field("quantity"),
+                        format!("{name}: default {d} is outside {}..={}", q.min, q.max),
+                    );
+                }
+            }
+        }
+        (None, None) => {}
+    }
+    if p.outputs.max == 0 || p.outputs.max > MAX_OUTPUTS {
+        report(
+            field("outputs"),
+            format!(
+                "outputs.max must be 1..={MAX_OUTPUTS}, found {}",
+                p.outputs.max
+            ),
+        );
+    } else if p.outputs.default == 0 || p.outputs.default > p.outputs.max {
+        report(
+            field("outputs"),
+            format!(
+                "outputs.default {} is outside 1..={}",
+                p.outputs.default, p.outputs.max
+            ),
+        );
+    }
+    for key in p.resolutions.keys() {
+        if key.is_empty() || key.len() > 32 {
+            report(
+                field("resolutions"),
+                format!("resolution name {} must be 1–32 bytes", echo(key)),
+            );
+        }
+    }
+    match (&p.default_resolution, p.resolutions.is_empty()) {
+        (Some(d), false) if !p.resolutions.contains_key(d) => report(
+            field("default_resolution"),
+            format!(
+                "default resolution {} is not listed in resolutions ({})",
+                echo(d),
+                p.resolutions.keys().cloned().collect::<Vec<_>>().join(", ")
+            ),
+        ),
+        (Some(_), true) => report(
+            field("default_resolution"),
+            "default_resolution is set but the product lists no resolutions".into(),
+        ),
+        (None, false) => report(
+            field("resolutions"),
+            "a product with resolutions needs a default_resolution".into(),
+        ),
+        _ => {}
+    }
+    for (name, option) in &p.options {
+        let opt =
+            |f: &'static str| at(&[Seg::Field("options"), Seg::Key(name.clone()), Seg::Field(f)]);
+        if !is_slug(name) || name.len() > 32 {
+            report(
+                at(&[Seg::Field("options"), Seg::Key(name.clone())]),
+                format!(
+                    "option name {} must be a lower-case slug of at most 32 bytes",
+                    echo(name)
+                ),
+            );
+        }
+        if option.values.is_empty() {
+            report(
+                opt("values"),
+                format!("option {} has no values", echo(name)),
+            );
+        } else if !option.values.contains_key(&option.default) {
+            report(
+                opt("default"),
+                format!(
+                    "default {} of option {} is not one of its values ({})",
+                    echo(&option.default),
+                    echo(name),
+                    option.values.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+        for value in option.values.keys() {
+            if value.is_empty() || value.len() > 32 {
+                report(
+                    opt("values"),
+                    format!("option value {} must be 1–32 bytes", echo(value)),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::tests::sample_spec;
+
+    fn messages(spec: &CatalogSpec) -> Vec<String> {
+        validate(spec)
+            .into_iter()
+            .map(|f| format!("{}: {}", render(&f.path, false), f.message))
+            .collect()
+    }
+
+    #[test]
+    fn the_sample_catalog_is_valid() {
+        assert_eq!(messages(&sample_spec()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn every_problem_is_reported_not_just_the_first() {
+        let mut spec = sample_spec();
+        spec.products[0].default_resolution = Some("4k".into());
+        spec.products[1].id = "video/clip".into();
+        spec.products[1].tier = "ultra".into();
+        spec.products[1].per = 3;
+        let found = messages(&spec);
+        assert_eq!(found.len(), 5, "{found:#?}");
+        assert!(found[0].starts_with("products[0].default_resolution: default resolution \"4k\""));
+        assert!(
+            found
+                .iter()
+                .any(|m| m.starts_with("products[1].id: duplicate product id"))
+        );
+        assert!(found.iter().any(|m| {
+            m.starts_with("products[1].id: product id \"video/clip\" must start with its studio")
+        }));
+        assert!(found.iter().any(|m| m.starts_with("products[1].tier:")));
+        assert!(found.iter().any(|m| m.starts_with("products[1].per:")));
+    }
+
+    #[test]
+    fn empty_product_list_is_an_error() {
+        let mut spec = sample_spec();
+        spec.products.clear();
+        assert_eq!(messages(&spec), ["products: the catalog has no products"]);
+    }
+
+    #[test]
+    fn quantity_limits_must_fit_the_meter() {
+        let mut spec = sample_spec();
+        spec.products[0].quantity = None;
+        spec.products[1].quantity = Some(crate::catalog::QuantityLimits {
+            min: 1,
+            max: 2,
+            default: None,
+        });
+        let found = messages(&spec);
+        assert_eq!(found.len(), 2, "{found:#?}");
+    }
+
+    #[test]
+    fn option_defaults_must_be_listed() {
+        let mut spec = sample_spec();
+        spec.products[0].options.insert(
+            "quality".into(),
+            crate::catalog::ProductOption {
+                default: "ultra".into(),
+                values: [("high".to_string(), crate::Multiplier::ONE)].into(),
+            },
+        );
+        assert_eq!(
+            messages(&spec),
+            [
+                "products[0].options.quality.default: default \"ultra\" of option \"quality\" is not one of its values (high)"
+            ]
+        );
+    }
+
+    #[test]
+    fn paths_render_in_camel_case_for_json() {
+        let path = vec![
+            Seg::Field("products"),
+            Seg::Index(2),
+            Seg::Field("default_resolution"),
+        ];
+        assert_eq!(render(&path, true), "products[2].defaultResolution");
+        assert_eq!(render(&path, false), "products[2].default_resolution");
+    }
+
+    #[test]
+    fn slugs() {
+        assert!(is_slug("veo-3"));
+        assert!(is_slug("flux.1_pro"));
+        assert!(!is_slug("Veo"));
+        assert!(!is_slug("-veo"));
+        assert!(!is_slug(""));
+    }
+}

@@ -1,0 +1,189 @@
+//! Errors as values: every failure has a stable machine-readable [`ErrorCode`],
+//! a human message and, where it helps, the path of the offending field.
+//!
+//! Codes are part of the public contract: the CLI prints them, the npm package
+//! throws `Error` objects carrying them, and tests match on them. A code is
+//! never renamed; new codes may be added.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Stable error codes. Serialized in `snake_case` (`unknown_product`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The input text is not valid JSON (or is nested too deeply).
+    InvalidJson,
+    /// The request has the wrong shape: not an object, `items` not a list,
+    /// a field of the wrong type.
+    InvalidRequest,
+    /// A field the request contract does not know.
+    UnknownField,
+    /// A required field is absent (for example `seconds` for a video model
+    /// that has no default duration).
+    MissingField,
+    /// A known field that does not apply to this product's meter (for example
+    /// `seconds` on an image model).
+    UnsupportedField,
+    /// `items` is an empty list.
+    EmptyRequest,
+    /// More items in one request than [`crate::MAX_ITEMS`].
+    TooManyItems,
+    /// No product with this id in the catalog.
+    UnknownProduct,
+    /// The product has no option with this name.
+    UnknownOption,
+    /// The option exists but this value is not one of its values.
+    InvalidOptionValue,
+    /// A quantity that is not a non-negative integer no larger than 2^53 − 1,
+    /// or an output count of zero.
+    InvalidQuantity,
+    /// The resolution is not offered by this product.
+    ResolutionNotAllowed,
+    /// More outputs than the product allows.
+    TooManyOutputs,
+    /// `seconds` outside the product's minimum and maximum.
+    DurationOutOfRange,
+    /// A metered quantity other than seconds (characters, tokens, megapixels)
+    /// outside the product's limits.
+    QuantityOutOfRange,
+    /// An amount or an intermediate product does not fit: the total would
+    /// exceed 2^53 − 1 smallest units, or exact arithmetic would overflow.
+    AmountOverflow,
+    /// The catalog is invalid; see its diagnostics.
+    InvalidCatalog,
+    /// The catalog's stated fingerprint does not match its content.
+    FingerprintMismatch,
+    /// Reading a file or standard input failed.
+    Io,
+}
+
+impl ErrorCode {
+    /// The code as it appears on the wire, e.g. `"unknown_product"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::InvalidJson => "invalid_json",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::UnknownField => "unknown_field",
+            ErrorCode::MissingField => "missing_field",
+            ErrorCode::UnsupportedField => "unsupported_field",
+            ErrorCode::EmptyRequest => "empty_request",
+            ErrorCode::TooManyItems => "too_many_items",
+            ErrorCode::UnknownProduct => "unknown_product",
+            ErrorCode::UnknownOption => "unknown_option",
+            ErrorCode::InvalidOptionValue => "invalid_option_value",
+            ErrorCode::InvalidQuantity => "invalid_quantity",
+            ErrorCode::ResolutionNotAllowed => "resolution_not_allowed",
+            ErrorCode::TooManyOutputs => "too_many_outputs",
+            ErrorCode::DurationOutOfRange => "duration_out_of_range",
+            ErrorCode::QuantityOutOfRange => "quantity_out_of_range",
+            ErrorCode::AmountOverflow => "amount_overflow",
+            ErrorCode::InvalidCatalog => "invalid_catalog",
+            ErrorCode::FingerprintMismatch => "fingerprint_mismatch",
+            ErrorCode::Io => "io",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error from building or pricing a request: a stable `code`, a message
+/// for people, and the path of the offending field (`items[1].seconds`,
+/// `options.quality`) when one field is to blame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuoteError {
+    /// Stable machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation. Not stable: match on `code`.
+    pub message: String,
+    /// Path of the offending field in the request, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub path: Option<String>,
+}
+
+impl QuoteError {
+    /// An error with a code and message and no path.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        QuoteError {
+            code,
+            message: message.into(),
+            path: None,
+        }
+    }
+
+    /// An error blaming the field at `path`.
+    pub fn at(code: ErrorCode, path: impl Into<String>, message: impl Into<String>) -> Self {
+        QuoteError {
+            code,
+            message: message.into(),
+            path: Some(path.into()),
+        }
+    }
+}
+
+impl fmt::Display for QuoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.path {
+            Some(p) => write!(f, "{}: {} (at {})", self.code, self.message, p),
+            None => write!(f, "{}: {}", self.code, self.message),
+        }
+    }
+}
+
+impl std::error::Error for QuoteError {}
+
+/// Shortens user-supplied text before echoing it in a message, so a 10 MB
+/// product id does not come back as a 10 MB error.
+pub(crate) fn echo(text: &str) -> String {
+    const MAX: usize = 64;
+    if text.len() <= MAX {
+        return format!("{text:?}");
+    }
+    let mut end = MAX;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let head = text.get(..end).unwrap_or_default();
+    format!("{head:?}… ({} bytes)", text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_serialize_as_their_wire_names() {
+        for code in [
+            ErrorCode::UnknownProduct,
+            ErrorCode::AmountOverflow,
+            ErrorCode::DurationOutOfRange,
+            ErrorCode::InvalidJson,
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            assert_eq!(json, format!("\"{}\"", code.as_str()));
+        }
+    }
+
+    #[test]
+    fn echo_truncates_long_text_on_a_char_boundary() {
+        let long = "é".repeat(100);
+        let shown = echo(&long);
+        assert!(shown.len() < 100, "{shown}");
+        assert!(shown.ends_with("(200 bytes)"));
+        assert_eq!(echo("veo"), "\"veo\"");
+    }
+
+    #[test]
+    fn error_display_includes_code_and_path() {
+        let e = QuoteError::at(ErrorCode::UnknownField, "items[0].foo", "unknown field");
+        assert_eq!(
+            e.to_string(),
+            "unknown_field: unknown field (at items[0].foo)"
+        );
+    }
+}

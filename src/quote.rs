@@ -1,0 +1,592 @@
+//! Pricing: [`quote`] turns a [`Request`] into a [`Quote`] with one explained
+//! line per item.
+//!
+//! For each item the exact amount is
+//!
+//! ```text
+//! price × quantity × outputs × Π multipliers ÷ per
+//! ```
+//!
+//! where `quantity` is the metered field (seconds, characters, tokens,
+//! megapixels; 1 for per-image and per-call products) and the multipliers
+//! are the resolution's and each option's (defaults included). The exact
+//! value is a rational with a power-of-ten denominator, kept in 128-bit
+//! integers; it is rounded **once**, by the catalog's rule, and then raised to
+//! the product's minimum charge if below it. The total is the checked sum of
+//! the lines. Every amount is at most 2^53 − 1; anything larger, or an exact
+//! intermediate that does not fit in 128 bits, is `amount_overflow`.
+
+use crate::catalog::{Catalog, CatalogRef, Meter, Product, Studio};
+use crate::error::{ErrorCode, QuoteError, echo};
+use crate::money::{
+    MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_amount, format_scaled,
+};
+use crate::request::{Item, Request};
+use serde::{Deserialize, Serialize};
+
+/// A priced request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Quote {
+    /// Sum of the lines' amounts, in smallest units.
+    pub total: u64,
+    /// The catalog's unit name (`credits`).
+    pub unit: String,
+    /// Decimal places of the unit.
+    pub decimals: u8,
+    /// The total for people: `"600 credits"`, `"12.50 credits"`.
+    pub display: String,
+    /// The catalog this was priced with.
+    pub catalog: CatalogRef,
+    /// One line per request item, in request order.
+    pub lines: Vec<Line>,
+}
+
+/// How one item was priced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Line {
+    /// Product id.
+    pub product: String,
+    /// The product's studio.
+    pub studio: Studio,
+    /// The product's tier.
+    pub tier: String,
+    /// What the price is per.
+    pub meter: Meter,
+    /// The metered quantity (seconds, characters …); 1 for per-image and
+    /// per-call products.
+    pub quantity: u64,
+    /// Number of outputs.
+    pub outputs: u64,
+    /// `quantity × outputs`: the count the price applies to.
+    pub units: u64,
+    /// Price in smallest units for `per` units.
+    pub price: u64,
+    /// How many units `price` buys.
+    pub per: u64,
+    /// The multipliers applied: resolution first, then options by name.
+    pub factors: Vec<Factor>,
+    /// The exact amount before rounding, in smallest units, as a decimal
+    /// string (`"599.5"`).
+    pub exact: String,
+    /// The rounding rule applied to `exact`.
+    pub rounding: Rounding,
+    /// `exact` rounded by `rounding`.
+    pub rounded: u64,
+    /// The product's minimum charge.
+    pub minimum: u64,
+    /// Whether the minimum raised the amount.
+    pub minimum_applied: bool,
+    /// What this line costs: `max(rounded, minimum)`.
+    pub amount: u64,
+}
+
+/// One multiplier applied to a line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Factor {
+    /// `resolution`, or the option's name.
+    pub name: String,
+    /// The chosen value (`1080p`, `high`).
+    pub value: String,
+    /// Its multiplier.
+    pub multiplier: Multiplier,
+    /// Whether the value came from the product's default.
+    pub defaulted: bool,
+}
+
+/// Prices `request` with `catalog`. Pure and deterministic: the same inputs
+/// always give the same quote. Errors carry the path of the offending field.
+///
+/// ```
+/// use genprice::{Catalog, Request, quote};
+/// let catalog = Catalog::from_toml(include_str!("../pricing.toml"), "pricing.toml").unwrap();
+/// let request = Request::from_json_str(r#"{"product":"video/veo-3","seconds":8,"resolution":"1080p"}"#).unwrap();
+/// let q = quote(&catalog, &request).unwrap();
+/// assert_eq!(q.lines.len(), 1);
+/// assert_eq!(q.total, q.lines[0].amount);
+/// ```
+pub fn quote(catalog: &Catalog, request: &Request) -> Result<Quote, QuoteError> {
+    let spec = catalog.spec();
+    let mut lines = Vec::with_capacity(request.items.len());
+    let mut total: u64 = 0;
+    for (index, item) in request.items.iter().enumerate() {
+        let line = price_item(catalog, item, request, index)?;
+        total = total
+            .checked_add(line.amount)
+            .filter(|t| *t <= MAX_AMOUNT)
+            .ok_or_else(|| {
+                QuoteError::new(ErrorCode::AmountOverflow, "the total exceeds 2^53 - 1")
+            })?;
+        lines.push(line);
+    }
+    Ok(Quote {
+        total,
+        unit: spec.unit.clone(),
+        decimals: spec.decimals,
+        display: format!("{} {}", format_amount(total, spec.decimals), spec.unit),
+        catalog: catalog.reference(),
+        lines,
+    })
+}
+
+/// Prices one item alone, as a line. `prefix` is prepended to error paths.
+pub fn price_item(
+    catalog: &Catalog,
+    item: &Item,
+    request: &Request,
+    index: usize,
+) -> Result<Line, QuoteError> {
+    let path = |field: &str| format!("{}{field}", request.prefix(index));
+    let product = catalog.product(&item.product).ok_or_else(|| {
+        QuoteError::at(
+            ErrorCode::UnknownProduct,
+            path("product"),
+            format!(
+                "no product {} in catalog {}",
+                echo(&item.product),
+                echo(catalog.id())
+            ),
+        )
+    })?;
+    let quantity = metered_quantity(product, item, &path)?;
+    let outputs = item.outputs.unwrap_or(product.outputs.default);
+    if outputs == 0 {
+        return Err(QuoteError::at(
+            ErrorCode::InvalidQuantity,
+            path("outputs"),
+            "outputs must be at least 1",
+        ));
+    }
+    if outputs > product.outputs.max {
+        return Err(QuoteError::at(
+            ErrorCode::TooManyOutputs,
+            path("outputs"),
+            format!(
+                "{} allows at most {} outputs, asked for {outputs}",
+                product.id, product.outputs.max
+            ),
+        ));
+    }
+    let factors = factors(product, item, &path)?;
+    let units = quantity
+        .checked_mul(outputs)
+        .filter(|u| *u <= MAX_AMOUNT)
+        .ok_or_else(|| {
+            QuoteError::at(
+                ErrorCode::AmountOverflow,
+                path("outputs"),
+                "quantity × outputs exceeds 2^53 - 1",
+            )
+        })?;
+
+    let (numerator, exponent) =
+        exact_amount(product, units, &factors).ok_or_else(|| overflow(&path, product))?;
+    let denominator = 10u128
+        .checked_pow(exponent)
+        .ok_or_else(|| overflow(&path, product))?;
+    let rounding = catalog.spec().rounding;
+    let rounded = rounding
+        .apply(numerator, denominator)
+        .and_then(|r| u64::try_from(r).ok())
+        .filter(|r| *r <= MAX_AMOUNT)
+        .ok_or_else(|| overflow(&path, product))?;
+    let minimum_applied = rounded < product.minimum;
+    Ok(Line {
+        product: product.id.clone(),
+        studio: product.studio,
+        tier: product.tier.clone(),
+        meter: product.meter,
+        quantity,
+        outputs,
+        units,
+        price: product.price,
+        per: product.per,
+        factors,
+        exact: format_scaled(numerator, exponent, 0),
+        rounding,
+        rounded,
+        minimum: product.minimum,
+        minimum_applied,
+        amount: rounded.max(product.minimum),
+    })
+}
+
+fn overflow(path: &impl Fn(&str) -> String, product: &Product) -> QuoteError {
+    QuoteError::at(
+        ErrorCode::AmountOverflow,
+        path("product"),
+        format!(
+            "the amount for {} exceeds 2^53 - 1 smallest units",
+            product.id
+        ),
+    )
+}
+
+/// The metered quantity, after rejecting quantity fields that do not apply
+/// and checking the product's limits.
+fn metered_quantity(
+    product: &Product,
+    item: &Item,
+    path: &impl Fn(&str) -> String,
+) -> Result<u64, QuoteError> {
+    let field = product.meter.quantity_field();
+    for name in ["seconds", "characters", "tokens", "megapixels"] {
+        if item.quantity_field(name).is_some() && field != Some(name) {
+            return Err(QuoteError::at(
+                ErrorCode::UnsupportedField,
+                path(name),
+                format!(
+                    "{name} does not apply to {}, which is priced per {}",
+                    product.id,
+                    product.meter.as_str()
+                ),
+            ));
+        }
+    }
+    let (Some(name), Some(limits)) = (field, &product.quantity) else {
+        return Ok(1);
+    };
+    let value = item
+        .quantity_field(name)
+        .or(limits.default)
+        .ok_or_else(|| {
+            QuoteError::at(
+                ErrorCode::MissingField,
+                path(name),
+                format!("{} needs {name}", product.id),
+            )
+        })?;
+    if value < limits.min || value > limits.max {
+        let code = if product.meter == Meter::Second {
+            ErrorCode::DurationOutOfRange
+        } else {
+            ErrorCode::QuantityOutOfRange
+        };
+        return Err(QuoteError::at(
+            code,
+            path(name),
+            format!(
+                "{} takes {name} from {} to {}, asked for {value}",
+                product.id, limits.min, limits.max
+            ),
+        ));
+    }
+    Ok(value)
+}
+
+/// The resolution factor (if the product has resolutions) followed by one
+/// factor per product option, in option-name order.
+fn factors(
+    product: &Product,
+    item: &Item,
+    path: &impl Fn(&str) -> String,
+) -> Result<Vec<Factor>, QuoteError> {
+    let mut out = Vec::with_capacity(1 + product.options.len());
+    match (&product.default_resolution, &item.resolution) {
+        (None, Some(_)) => {
+            return Err(QuoteError::at(
+                ErrorCode::UnsupportedField,
+                path("resolution"),
+                format!("{} has no resolution setting", product.id),
+            ));
+        }
+        (None, None) => {}
+        (Some(default), chosen) => {
+            let value = chosen.as_deref().unwrap_or(default);
+            let multiplier = *product.resolutions.get(value).ok_or_else(|| {
+                QuoteError::at(
+                    ErrorCode::ResolutionNotAllowed,
+                    path("resolution"),
+                    format!(
+                        "{} offers resolutions {}, not {}",
+                        product.id,
+                        product
+                            .resolutions
+                            .keys()
+                            .cloned()
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        echo(value)
+                    ),
+                )
+            })?;
+            out.push(Factor {
+                name: "resolution".into(),
+                value: value.to_string(),
+                multiplier,
+                defaulted: chosen.is_none(),
+            });
+        }
+    }
+    for (name, _) in &item.options {
+        if !product.options.contains_key(name) {
+            return Err(QuoteError::at(
+                ErrorCode::UnknownOption,
+                path(&format!("options.{name}")),
+                format!(
+                    "{} has no option {} (options: {})",
+                    product.id,
+                    echo(name),
+                    product
+                        .options
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    for (name, option) in &product.options {
+        let chosen = item
+            .options
+            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .ok()
+            .and_then(|i| item.options.get(i))
+            .map(|(_, v)| v.as_str());
+        let value = chosen.unwrap_or(&option.default);
+        let multiplier = *option.values.get(value).ok_or_else(|| {
+            QuoteError::at(
+                ErrorCode::InvalidOptionValue,
+                path(&format!("options.{name}")),
+                format!(
+                    "option {name} of {} takes {}, not {}",
+                    product.id,
+                    option.values.keys().cloned().collect::<Vec<_>>().join(", "),
+                    echo(value)
+                ),
+            )
+        })?;
+        out.push(Factor {
+            name: name.clone(),
+            value: value.to_string(),
+            multiplier,
+            defaulted: chosen.is_none(),
+        });
+    }
+    Ok(out)
+}
+
+/// The exact amount `price × units × Π multipliers ÷ per` as
+/// `(numerator, exponent)` meaning `numerator / 10^exponent`. Common factors
+/// of ten are cancelled whenever the numerator would otherwise overflow, so
+/// `None` means the exact value itself does not fit.
+fn exact_amount(product: &Product, units: u64, factors: &[Factor]) -> Option<(u128, u32)> {
+    let mut exponent = product.per.checked_ilog10()?;
+    let mut numerator = u128::from(product.price).checked_mul(u128::from(units))?;
+    for factor in factors {
+        let m = u128::from(factor.multiplier.ten_thousandths());
+        exponent = exponent.checked_add(MULTIPLIER_PLACES)?;
+        numerator = match numerator.checked_mul(m) {
+            Some(n) => n,
+            None => {
+                while exponent > 0 && numerator % 10 == 0 {
+                    numerator /= 10;
+                    exponent -= 1;
+                }
+                numerator.checked_mul(m)?
+            }
+        };
+    }
+    while exponent > 38 && numerator % 10 == 0 {
+        numerator /= 10;
+        exponent -= 1;
+    }
+    (exponent <= 38).then_some((numerator, exponent))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::tests::sample_spec;
+    use serde_json::json;
+
+    fn catalog() -> Catalog {
+        Catalog::new(sample_spec()).unwrap()
+    }
+
+    fn q(v: serde_json::Value) -> Result<Quote, QuoteError> {
+        quote(&catalog(), &Request::from_json_value(&v)?)
+    }
+
+    #[test]
+    fn price_times_seconds_times_resolution_multiplier() {
+        let quote =
+            q(json!({"product": "video/clip", "seconds": 10, "resolution": "1080p"})).unwrap();
+        assert_eq!(quote.total, 10 * 10 * 3 / 2);
+        let line = &quote.lines[0];
+        assert_eq!(
+            (line.quantity, line.outputs, line.units, line.price),
+            (10, 1, 10, 10)
+        );
+        assert_eq!(line.factors.len(), 1);
+        assert_eq!(line.factors[0].multiplier.to_string(), "1.5");
+        assert!(!line.factors[0].defaulted);
+        assert_eq!(line.exact, "150");
+        assert_eq!(quote.display, "150 credits");
+    }
+
+    #[test]
+    fn defaults_fill_missing_settings_and_are_marked() {
+        let quote = q(json!({"product": "video/clip"})).unwrap();
+        let line = &quote.lines[0];
+        assert_eq!(line.quantity, 5);
+        assert_eq!(line.factors[0].value, "720p");
+        assert!(line.factors[0].defaulted);
+        assert_eq!(quote.total, 50);
+    }
+
+    #[test]
+    fn rounding_happens_once_per_line_by_the_catalog_rule() {
+        let mut spec = sample_spec();
+        spec.products[0].price = 3;
+        spec.products[0]
+            .resolutions
+            .insert("1080p".into(), Multiplier::parse("1.1").unwrap());
+        for (rule, expect) in [
+            (Rounding::Up, 4),
+            (Rounding::Down, 3),
+            (Rounding::HalfUp, 3),
+            (Rounding::HalfEven, 3),
+        ] {
+            spec.rounding = rule;
+            let c = Catalog::new(spec.clone()).unwrap();
+            let r = Request::from_json_value(
+                &json!({"product": "video/clip", "seconds": 1, "resolution": "1080p"}),
+            )
+            .unwrap();
+            let quote = quote(&c, &r).unwrap();
+            assert_eq!(quote.lines[0].exact, "3.3");
+            assert_eq!(quote.total, expect, "{rule}");
+        }
+    }
+
+    #[test]
+    fn minimum_charge_raises_small_lines() {
+        let mut spec = sample_spec();
+        spec.products[0].minimum = 100;
+        let c = Catalog::new(spec).unwrap();
+        let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": 1})).unwrap();
+        let line = &quote(&c, &r).unwrap().lines[0];
+        assert_eq!(
+            (line.rounded, line.amount, line.minimum_applied),
+            (10, 100, true)
+        );
+    }
+
+    #[test]
+    fn a_free_model_costs_zero() {
+        let quote = q(json!({"product": "image/basic", "outputs": 4})).unwrap();
+        assert_eq!(quote.total, 0);
+        assert_eq!(quote.lines[0].units, 4);
+    }
+
+    #[test]
+    fn scene_totals_sum_the_lines_and_errors_name_the_item() {
+        let quote = q(json!({"items": [{"product": "video/clip", "seconds": 2}, {"product": "video/clip", "seconds": 3}]})).unwrap();
+        assert_eq!(quote.total, 50);
+        assert_eq!(quote.lines.len(), 2);
+        let err = q(
+            json!({"items": [{"product": "video/clip"}, {"product": "video/clip", "seconds": 11}]}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.code, err.path.as_deref()),
+            (ErrorCode::DurationOutOfRange, Some("items[1].seconds"))
+        );
+    }
+
+    #[test]
+    fn request_errors_have_codes_and_paths() {
+        let cases = [
+            (
+                json!({"product": "video/nope"}),
+                ErrorCode::UnknownProduct,
+                "product",
+            ),
+            (
+                json!({"product": "video/clip", "seconds": 0}),
+                ErrorCode::DurationOutOfRange,
+                "seconds",
+            ),
+            (
+                json!({"product": "video/clip", "resolution": "4k"}),
+                ErrorCode::ResolutionNotAllowed,
+                "resolution",
+            ),
+            (
+                json!({"product": "video/clip", "outputs": 3}),
+                ErrorCode::TooManyOutputs,
+                "outputs",
+            ),
+            (
+                json!({"product": "video/clip", "outputs": 0}),
+                ErrorCode::InvalidQuantity,
+                "outputs",
+            ),
+            (
+                json!({"product": "video/clip", "tokens": 5}),
+                ErrorCode::UnsupportedField,
+                "tokens",
+            ),
+            (
+                json!({"product": "image/basic", "resolution": "1k"}),
+                ErrorCode::UnsupportedField,
+                "resolution",
+            ),
+            (
+                json!({"product": "video/clip", "options": {"fps": "24"}}),
+                ErrorCode::UnknownOption,
+                "options.fps",
+            ),
+        ];
+        for (request, code, path) in cases {
+            let err = q(request.clone()).unwrap_err();
+            assert_eq!(
+                (err.code, err.path.as_deref()),
+                (code, Some(path)),
+                "{request}"
+            );
+        }
+    }
+
+    #[test]
+    fn overflow_is_an_error_not_a_wrap() {
+        let mut spec = sample_spec();
+        spec.products[0].price = MAX_AMOUNT;
+        spec.products[0].quantity = Some(crate::catalog::QuantityLimits {
+            min: 1,
+            max: MAX_AMOUNT,
+            default: None,
+        });
+        let c = Catalog::new(spec).unwrap();
+        let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": 2})).unwrap();
+        assert_eq!(quote(&c, &r).unwrap_err().code, ErrorCode::AmountOverflow);
+        let r = Request::from_json_value(&json!({"items": [{"product": "video/clip", "seconds": 1}, {"product": "video/clip", "seconds": 1}]})).unwrap();
+        assert_eq!(quote(&c, &r).unwrap_err().code, ErrorCode::AmountOverflow);
+    }
+
+    #[test]
+    fn exact_amount_cancels_tens_before_giving_up() {
+        let mut spec = sample_spec();
+        spec.products[0].price = 1 << 40;
+        let product = &spec.products[0];
+        let big = Multiplier::parse("1000").unwrap();
+        let factors: Vec<Factor> = (0..7)
+            .map(|_| Factor {
+                name: "x".into(),
+                value: "y".into(),
+                multiplier: big,
+                defaulted: false,
+            })
+            .collect();
+        // 2^40 × 10 × 1000^7 = 2^40 × 10^22 fits once the tens are cancelled.
+        let (n, e) = exact_amount(product, 10, &factors).unwrap();
+        assert_eq!(
+            format_scaled(n, e, 0),
+            format!("{}{}", 1u64 << 40, "0".repeat(22))
+        );
+    }
+}

@@ -1,0 +1,480 @@
+//! The request contract: what a client asks to price.
+//!
+//! ```json
+//! { "product": "video/veo-3", "seconds": 8, "resolution": "1080p", "outputs": 2,
+//!   "options": { "audio": "on" } }
+//! { "items": [ { "product": "image/flux-pro", "outputs": 2 },
+//!              { "product": "video/veo-3", "seconds": 5 } ] }
+//! ```
+//!
+//! A request is read from a JSON value by [`Request::from_json_value`], the
+//! one parser every front end uses (the CLI reads JSON text into a value; the
+//! npm package converts the JS object into the same value), so a malformed
+//! request gets the same error code and path everywhere.
+//!
+//! Rules:
+//! * unknown fields are rejected (`unknown_field`), never ignored;
+//! * a field set to `null` counts as absent (JavaScript's `undefined` becomes
+//!   `null` on the way in);
+//! * quantities (`outputs`, `seconds`, `characters`, `tokens`, `megapixels`)
+//!   are integers from 0 to 2^53 − 1; a number written with a fraction part of
+//!   zero (`10.0`, `1e1`) is that integer, since JavaScript cannot tell them
+//!   apart. Anything else is `invalid_quantity`;
+//! * option values are strings; an integer or a boolean stands for its JSON
+//!   text (`"fps": 24` is `"24"`).
+
+use crate::error::{ErrorCode, QuoteError, echo};
+use crate::money::MAX_AMOUNT;
+use serde_json::{Map, Number, Value};
+
+/// Most items one request may contain.
+pub const MAX_ITEMS: usize = 10_000;
+
+/// The fields an item may have.
+pub const ITEM_FIELDS: [&str; 8] = [
+    "product",
+    "outputs",
+    "resolution",
+    "seconds",
+    "characters",
+    "tokens",
+    "megapixels",
+    "options",
+];
+
+/// A request to price: one item, or a scene of several.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The items, in order. A single-item request has exactly one.
+    pub items: Vec<Item>,
+    /// Whether the request was written as `{ "items": [...] }`. Error paths
+    /// then start with `items[i].`.
+    pub scene: bool,
+}
+
+/// One generation to price. Fields left `None` take the product's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Item {
+    /// Product id (`video/veo-3`).
+    pub product: String,
+    /// Number of outputs (images, clips, variants).
+    pub outputs: Option<u64>,
+    /// Resolution name (`1080p`).
+    pub resolution: Option<String>,
+    /// Duration, for per-second products.
+    pub seconds: Option<u64>,
+    /// Input characters, for per-character products.
+    pub characters: Option<u64>,
+    /// Tokens, for per-token products.
+    pub tokens: Option<u64>,
+    /// Megapixels, for per-megapixel products.
+    pub megapixels: Option<u64>,
+    /// Option values by option name, sorted by name.
+    pub options: Vec<(String, String)>,
+}
+
+impl Item {
+    /// An item for `product` with every setting at its default.
+    pub fn new(product: impl Into<String>) -> Item {
+        Item {
+            product: product.into(),
+            ..Item::default()
+        }
+    }
+
+    /// The value of a metered quantity field by its request name.
+    pub fn quantity_field(&self, name: &str) -> Option<u64> {
+        match name {
+            "seconds" => self.seconds,
+            "characters" => self.characters,
+            "tokens" => self.tokens,
+            "megapixels" => self.megapixels,
+            _ => None,
+        }
+    }
+}
+
+impl From<Item> for Request {
+    fn from(item: Item) -> Request {
+        Request {
+            items: vec![item],
+            scene: false,
+        }
+    }
+}
+
+impl Request {
+    /// Parses JSON text (at most [`serde_json`]'s nesting limit of 128).
+    /// Malformed text is `invalid_json`.
+    pub fn from_json_str(text: &str) -> Result<Request, QuoteError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            QuoteError::new(
+                ErrorCode::InvalidJson,
+                format!("request is not valid JSON: {e}"),
+            )
+        })?;
+        Request::from_json_value(&value)
+    }
+
+    /// Reads a request from a JSON value. See the module docs for the rules.
+    pub fn from_json_value(value: &Value) -> Result<Request, QuoteError> {
+        let Value::Object(map) = value else {
+            return Err(QuoteError::new(
+                ErrorCode::InvalidRequest,
+                format!("a request must be a JSON object, found {}", kind(value)),
+            ));
+        };
+        let Some(items) = map.get("items") else {
+            return Ok(Request {
+                items: vec![read_item(map, "")?],
+                scene: false,
+            });
+        };
+        if let Some(other) = smallest_key(map, |k| k != "items") {
+            return Err(QuoteError::at(
+                ErrorCode::UnknownField,
+                other,
+                format!(
+                    "unknown field {}: a scene request has only `items`",
+                    echo(other)
+                ),
+            ));
+        }
+        let Value::Array(list) = items else {
+            return Err(QuoteError::at(
+                ErrorCode::InvalidRequest,
+                "items",
+                format!("items must be a list of requests, found {}", kind(items)),
+            ));
+        };
+        if list.is_empty() {
+            return Err(QuoteError::at(
+                ErrorCode::EmptyRequest,
+                "items",
+                "items is empty",
+            ));
+        }
+        if list.len() > MAX_ITEMS {
+            return Err(QuoteError::at(
+                ErrorCode::TooManyItems,
+                "items",
+                format!("{} items is more than the limit of {MAX_ITEMS}", list.len()),
+            ));
+        }
+        let mut out = Vec::with_capacity(list.len());
+        for (i, entry) in list.iter().enumerate() {
+            let prefix = format!("items[{i}].");
+            let Value::Object(item) = entry else {
+                return Err(QuoteError::at(
+                    ErrorCode::InvalidRequest,
+                    format!("items[{i}]"),
+                    format!("each item must be an object, found {}", kind(entry)),
+                ));
+            };
+            out.push(read_item(item, &prefix)?);
+        }
+        Ok(Request {
+            items: out,
+            scene: true,
+        })
+    }
+
+    /// The error path prefix of item `index` (`""` or `"items[3]."`).
+    pub fn prefix(&self, index: usize) -> String {
+        if self.scene {
+            format!("items[{index}].")
+        } else {
+            String::new()
+        }
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// The lexicographically smallest key matching `pred`, so the error reported
+/// does not depend on the map's iteration order.
+fn smallest_key(map: &Map<String, Value>, pred: impl Fn(&str) -> bool) -> Option<&str> {
+    map.keys().map(String::as_str).filter(|k| pred(k)).min()
+}
+
+fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError> {
+    if let Some(unknown) = smallest_key(map, |k| !ITEM_FIELDS.contains(&k)) {
+        return Err(QuoteError::at(
+            ErrorCode::UnknownField,
+            format!("{prefix}{unknown}"),
+            format!(
+                "unknown field {} (expected one of: {})",
+                echo(unknown),
+                ITEM_FIELDS.join(", ")
+            ),
+        ));
+    }
+    let field = |name: &str| map.get(name).filter(|v| !v.is_null());
+    let product = match field("product") {
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => {
+            return Err(QuoteError::at(
+                ErrorCode::InvalidRequest,
+                format!("{prefix}product"),
+                format!("product must be a string, found {}", kind(other)),
+            ));
+        }
+        None => {
+            return Err(QuoteError::at(
+                ErrorCode::MissingField,
+                format!("{prefix}product"),
+                "product is required",
+            ));
+        }
+    };
+    let quantity = |name: &str| -> Result<Option<u64>, QuoteError> {
+        field(name)
+            .map(|v| read_quantity(v, &format!("{prefix}{name}")))
+            .transpose()
+    };
+    let resolution = match field("resolution") {
+        None => None,
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(other) => {
+            return Err(QuoteError::at(
+                ErrorCode::InvalidRequest,
+                format!("{prefix}resolution"),
+                format!("resolution must be a string, found {}", kind(other)),
+            ));
+        }
+    };
+    let options = match field("options") {
+        None => Vec::new(),
+        Some(Value::Object(options)) => {
+            let mut out = Vec::with_capacity(options.len());
+            for (name, value) in options {
+                let text = option_text(value).ok_or_else(|| {
+                    QuoteError::at(
+                        ErrorCode::InvalidOptionValue,
+                        format!("{prefix}options.{name}"),
+                        format!(
+                            "option {} must be a string, an integer or a boolean, found {}",
+                            echo(name),
+                            kind(value)
+                        ),
+                    )
+                })?;
+                out.push((name.clone(), text));
+            }
+            out.sort();
+            out
+        }
+        Some(other) => {
+            return Err(QuoteError::at(
+                ErrorCode::InvalidRequest,
+                format!("{prefix}options"),
+                format!("options must be an object, found {}", kind(other)),
+            ));
+        }
+    };
+    Ok(Item {
+        product,
+        outputs: quantity("outputs")?,
+        resolution,
+        seconds: quantity("seconds")?,
+        characters: quantity("characters")?,
+        tokens: quantity("tokens")?,
+        megapixels: quantity("megapixels")?,
+        options,
+    })
+}
+
+/// An integer that is exactly representable: `Some` for 0..=2^53−1 written
+/// as an integer or as a number whose fraction part is zero.
+fn exact_integer(n: &Number) -> Result<u64, &'static str> {
+    if let Some(u) = n.as_u64() {
+        return if u <= MAX_AMOUNT {
+            Ok(u)
+        } else {
+            Err("is larger than 2^53 - 1")
+        };
+    }
+    if n.as_i64().is_some() {
+        return Err("must not be negative");
+    }
+    match n.as_f64() {
+        Some(f) if f.is_nan() => Err("must be an integer"),
+        Some(f) if f < 0.0 => Err("must not be negative"),
+        Some(f) if f.fract() != 0.0 => Err("must be a whole number"),
+        Some(f) if f > MAX_AMOUNT as f64 => Err("is larger than 2^53 - 1"),
+        // A whole, non-negative number no larger than 2^53 − 1: the cast is exact.
+        Some(f) => Ok(f as u64),
+        None => Err("must be an integer"),
+    }
+}
+
+fn read_quantity(value: &Value, path: &str) -> Result<u64, QuoteError> {
+    let problem = match value {
+        Value::Number(n) => match exact_integer(n) {
+            Ok(v) => return Ok(v),
+            Err(problem) => format!("{problem}, found {n}"),
+        },
+        other => format!("must be a non-negative integer, found {}", kind(other)),
+    };
+    let name = path.rsplit('.').next().unwrap_or(path);
+    Err(QuoteError::at(
+        ErrorCode::InvalidQuantity,
+        path,
+        format!("{name} {problem}"),
+    ))
+}
+
+fn option_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                return Some(i.to_string());
+            }
+            exact_integer(n).ok().map(|u| u.to_string())
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(v: Value) -> Result<Request, QuoteError> {
+        Request::from_json_value(&v)
+    }
+
+    fn code(v: Value) -> (ErrorCode, Option<String>) {
+        let e = parse(v).unwrap_err();
+        (e.code, e.path)
+    }
+
+    #[test]
+    fn single_item_request() {
+        let r = parse(
+            json!({"product": "video/veo-3", "seconds": 8, "resolution": "1080p",
+            "outputs": 2, "options": {"audio": "on", "fps": 24, "hdr": true}}),
+        )
+        .unwrap();
+        assert!(!r.scene);
+        let item = &r.items[0];
+        assert_eq!(item.seconds, Some(8));
+        assert_eq!(item.outputs, Some(2));
+        assert_eq!(item.resolution.as_deref(), Some("1080p"));
+        assert_eq!(
+            item.options,
+            [
+                ("audio".into(), "on".into()),
+                ("fps".into(), "24".into()),
+                ("hdr".into(), "true".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn scene_request() {
+        let r = parse(json!({"items": [{"product": "a/b", "outputs": 2}, {"product": "c/d"}]}))
+            .unwrap();
+        assert!(r.scene);
+        assert_eq!(r.items.len(), 2);
+        assert_eq!(r.prefix(1), "items[1].");
+    }
+
+    #[test]
+    fn unknown_fields_are_rejected_with_their_path() {
+        assert_eq!(
+            code(json!({"product": "a/b", "zeta": 1, "colour": 2})),
+            (ErrorCode::UnknownField, Some("colour".into()))
+        );
+        assert_eq!(
+            code(json!({"items": [{"product": "a/b"}, {"product": "a/b", "x": 1}]})),
+            (ErrorCode::UnknownField, Some("items[1].x".into()))
+        );
+        assert_eq!(
+            code(json!({"items": [{"product": "a/b"}], "product": "a/b"})),
+            (ErrorCode::UnknownField, Some("product".into()))
+        );
+    }
+
+    #[test]
+    fn quantities_must_be_exact_non_negative_integers() {
+        for bad in [
+            json!(-1),
+            json!(1.5),
+            json!(1e30),
+            json!("10"),
+            json!([1]),
+            json!(9007199254740992u64),
+        ] {
+            assert_eq!(
+                code(json!({"product": "a/b", "seconds": bad})),
+                (ErrorCode::InvalidQuantity, Some("seconds".into())),
+                "{bad}"
+            );
+        }
+        for (good, expect) in [
+            (json!(10), 10),
+            (json!(10.0), 10),
+            (json!(1e1), 10),
+            (json!(0), 0),
+        ] {
+            let r = parse(json!({"product": "a/b", "seconds": good})).unwrap();
+            assert_eq!(r.items[0].seconds, Some(expect));
+        }
+    }
+
+    #[test]
+    fn null_means_absent() {
+        let r =
+            parse(json!({"product": "a/b", "seconds": null, "options": null, "resolution": null}))
+                .unwrap();
+        assert_eq!(r.items[0], Item::new("a/b"));
+    }
+
+    #[test]
+    fn shape_errors() {
+        assert_eq!(code(json!([1])).0, ErrorCode::InvalidRequest);
+        assert_eq!(code(json!({"items": {}})).0, ErrorCode::InvalidRequest);
+        assert_eq!(code(json!({"items": []})).0, ErrorCode::EmptyRequest);
+        assert_eq!(
+            code(json!({"items": [1]})),
+            (ErrorCode::InvalidRequest, Some("items[0]".into()))
+        );
+        assert_eq!(
+            code(json!({})),
+            (ErrorCode::MissingField, Some("product".into()))
+        );
+        assert_eq!(code(json!({"product": 3})).0, ErrorCode::InvalidRequest);
+        assert_eq!(
+            code(json!({"product": "a/b", "options": {"q": 1.5}})),
+            (ErrorCode::InvalidOptionValue, Some("options.q".into()))
+        );
+        let many: Vec<Value> = (0..=MAX_ITEMS).map(|_| json!({"product": "a/b"})).collect();
+        assert_eq!(code(json!({ "items": many })).0, ErrorCode::TooManyItems);
+    }
+
+    #[test]
+    fn malformed_and_deep_json_is_invalid_json() {
+        assert_eq!(
+            Request::from_json_str("{").unwrap_err().code,
+            ErrorCode::InvalidJson
+        );
+        let deep = "[".repeat(100_000);
+        assert_eq!(
+            Request::from_json_str(&deep).unwrap_err().code,
+            ErrorCode::InvalidJson
+        );
+    }
+}
