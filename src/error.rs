@@ -152,6 +152,18 @@ pub(crate) fn echo(text: &str) -> String {
     format!("{head:?}… ({} bytes)", text.len())
 }
 
+/// The keys of a map, comma-separated, for messages that list the choices.
+pub(crate) fn list_keys<K: AsRef<str>, V>(map: &std::collections::BTreeMap<K, V>) -> String {
+    let mut out = String::new();
+    for (i, key) in map.keys().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(key.as_ref());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

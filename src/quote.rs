@@ -17,12 +17,13 @@
 //! intermediate that does not fit in 128 bits, is `amount_overflow`.
 
 use crate::catalog::{Catalog, CatalogRef, Meter, Product, Studio};
-use crate::error::{ErrorCode, QuoteError, echo};
+use crate::error::{ErrorCode, QuoteError, echo, list_keys};
 use crate::money::{
     MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_amount, format_scaled,
 };
 use crate::request::{Item, Request};
 use serde::{Deserialize, Serialize};
+use std::sync::{Arc, LazyLock};
 
 /// A priced request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +38,7 @@ pub struct Quote {
     /// The total for people: `"600 credits"`, `"12.50 credits"`.
     pub display: String,
     /// The catalog this was priced with.
-    pub catalog: CatalogRef,
+    pub catalog: Arc<CatalogRef>,
     /// One line per request item, in request order.
     pub lines: Vec<Line>,
 }
@@ -47,11 +48,11 @@ pub struct Quote {
 #[serde(rename_all = "camelCase")]
 pub struct Line {
     /// Product id.
-    pub product: String,
+    pub product: Arc<str>,
     /// The product's studio.
     pub studio: Studio,
     /// The product's tier.
-    pub tier: String,
+    pub tier: Arc<str>,
     /// What the price is per.
     pub meter: Meter,
     /// The metered quantity (seconds, characters …); 1 for per-image and
@@ -87,9 +88,9 @@ pub struct Line {
 #[serde(rename_all = "camelCase")]
 pub struct Factor {
     /// `resolution`, or the option's name.
-    pub name: String,
+    pub name: Arc<str>,
     /// The chosen value (`1080p`, `high`).
-    pub value: String,
+    pub value: Arc<str>,
     /// Its multiplier.
     pub multiplier: Multiplier,
     /// Whether the value came from the product's default.
@@ -125,10 +126,19 @@ pub fn quote(catalog: &Catalog, request: &Request) -> Result<Quote, QuoteError> 
         total,
         unit: spec.unit.clone(),
         decimals: spec.decimals,
-        display: format!("{} {}", format_amount(total, spec.decimals), spec.unit),
+        display: display(total, spec.decimals, &spec.unit),
         catalog: catalog.reference(),
         lines,
     })
+}
+
+/// `"1250 credits"`: the amount with its decimals, a space, the unit.
+fn display(amount: u64, decimals: u8, unit: &str) -> String {
+    let mut text = format_amount(amount, decimals);
+    text.reserve(1 + unit.len());
+    text.push(' ');
+    text.push_str(unit);
+    text
 }
 
 /// Prices one item alone, as a line. `prefix` is prepended to error paths.
@@ -194,9 +204,9 @@ pub fn price_item(
         .ok_or_else(|| overflow(&path, product))?;
     let minimum_applied = rounded < product.minimum;
     Ok(Line {
-        product: product.id.clone(),
+        product: Arc::clone(&product.id),
         studio: product.studio,
-        tier: product.tier.clone(),
+        tier: Arc::clone(&product.tier),
         meter: product.meter,
         quantity,
         outputs,
@@ -276,6 +286,9 @@ fn metered_quantity(
     Ok(value)
 }
 
+/// The name of the resolution factor, shared by every line.
+static RESOLUTION: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("resolution"));
+
 /// The resolution factor (if the product has resolutions) followed by one
 /// factor per product option, in option-name order.
 fn factors(
@@ -295,33 +308,29 @@ fn factors(
         (None, None) => {}
         (Some(default), chosen) => {
             let value = chosen.as_deref().unwrap_or(default);
-            let multiplier = *product.resolutions.get(value).ok_or_else(|| {
-                QuoteError::at(
-                    ErrorCode::ResolutionNotAllowed,
-                    path("resolution"),
-                    format!(
-                        "{} offers resolutions {}, not {}",
-                        product.id,
-                        product
-                            .resolutions
-                            .keys()
-                            .cloned()
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                        echo(value)
-                    ),
-                )
-            })?;
+            let (value, multiplier) =
+                product.resolutions.get_key_value(value).ok_or_else(|| {
+                    QuoteError::at(
+                        ErrorCode::ResolutionNotAllowed,
+                        path("resolution"),
+                        format!(
+                            "{} offers resolutions {}, not {}",
+                            product.id,
+                            list_keys(&product.resolutions),
+                            echo(value)
+                        ),
+                    )
+                })?;
             out.push(Factor {
-                name: "resolution".into(),
-                value: value.to_string(),
-                multiplier,
+                name: Arc::clone(&RESOLUTION),
+                value: Arc::clone(value),
+                multiplier: *multiplier,
                 defaulted: chosen.is_none(),
             });
         }
     }
     for (name, _) in &item.options {
-        if !product.options.contains_key(name) {
+        if !product.options.contains_key(name.as_str()) {
             return Err(QuoteError::at(
                 ErrorCode::UnknownOption,
                 path(&format!("options.{name}")),
@@ -329,12 +338,7 @@ fn factors(
                     "{} has no option {} (options: {})",
                     product.id,
                     echo(name),
-                    product
-                        .options
-                        .keys()
-                        .cloned()
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    list_keys(&product.options)
                 ),
             ));
         }
@@ -342,27 +346,27 @@ fn factors(
     for (name, option) in &product.options {
         let chosen = item
             .options
-            .binary_search_by(|(n, _)| n.as_str().cmp(name))
+            .binary_search_by(|(n, _)| n.as_str().cmp(&**name))
             .ok()
             .and_then(|i| item.options.get(i))
             .map(|(_, v)| v.as_str());
         let value = chosen.unwrap_or(&option.default);
-        let multiplier = *option.values.get(value).ok_or_else(|| {
+        let (value, multiplier) = option.values.get_key_value(value).ok_or_else(|| {
             QuoteError::at(
                 ErrorCode::InvalidOptionValue,
                 path(&format!("options.{name}")),
                 format!(
                     "option {name} of {} takes {}, not {}",
                     product.id,
-                    option.values.keys().cloned().collect::<Vec<_>>().join(", "),
+                    list_keys(&option.values),
                     echo(value)
                 ),
             )
         })?;
         out.push(Factor {
-            name: name.clone(),
-            value: value.to_string(),
-            multiplier,
+            name: Arc::clone(name),
+            value: Arc::clone(value),
+            multiplier: *multiplier,
             defaulted: chosen.is_none(),
         });
     }
@@ -433,7 +437,7 @@ mod tests {
         let quote = q(json!({"product": "video/clip"})).unwrap();
         let line = &quote.lines[0];
         assert_eq!(line.quantity, 5);
-        assert_eq!(line.factors[0].value, "720p");
+        assert_eq!(&*line.factors[0].value, "720p");
         assert!(line.factors[0].defaulted);
         assert_eq!(quote.total, 50);
     }

@@ -23,6 +23,7 @@ pub use validate::{CatalogError, Diagnostic};
 use crate::money::{Multiplier, Rounding};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Which studio of the app a product belongs to. Product ids start with it
 /// (`video/veo-3`).
@@ -168,7 +169,7 @@ pub struct ProductOption {
     /// The value used when the request does not set this option.
     pub default: String,
     /// Each allowed value and its multiplier.
-    pub values: BTreeMap<String, Multiplier>,
+    pub values: BTreeMap<Arc<str>, Multiplier>,
 }
 
 /// A product: a generation model or an edit operation, and how it is priced.
@@ -180,13 +181,13 @@ pub struct ProductOption {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Product {
     /// Unique id, `<studio>/<slug>` (`video/veo-3`).
-    pub id: String,
+    pub id: Arc<str>,
     /// Display name.
     pub name: String,
     /// The studio the product belongs to.
     pub studio: Studio,
     /// The product's tier; one of the catalog's `tiers`.
-    pub tier: String,
+    pub tier: Arc<str>,
     /// What the price is per.
     pub meter: Meter,
     /// Price in smallest units for `per` metered units. May be 0.
@@ -202,12 +203,12 @@ pub struct Product {
     pub outputs: OutputLimits,
     /// Offered resolutions and their multipliers; empty when the product has
     /// no resolution setting.
-    pub resolutions: BTreeMap<String, Multiplier>,
+    pub resolutions: BTreeMap<Arc<str>, Multiplier>,
     /// Resolution used when the request gives none; set exactly when
     /// `resolutions` is non-empty.
     pub default_resolution: Option<String>,
     /// Named options and their values' multipliers.
-    pub options: BTreeMap<String, ProductOption>,
+    pub options: BTreeMap<Arc<str>, ProductOption>,
 }
 
 /// Identity of the catalog a quote was priced with.
@@ -250,6 +251,9 @@ pub struct Catalog {
     #[serde(flatten)]
     spec: CatalogSpec,
     fingerprint: String,
+    /// Shared by every quote, so pricing does not copy three strings.
+    #[serde(skip)]
+    reference: Arc<CatalogRef>,
 }
 
 /// The JSON form with its stated fingerprint, as `genprice catalog` prints it.
@@ -282,7 +286,16 @@ impl Catalog {
         }
         spec.products.sort_by(|a, b| a.id.cmp(&b.id));
         let fingerprint = fingerprint::fingerprint(&spec)?;
-        Ok(Catalog { spec, fingerprint })
+        let reference = Arc::new(CatalogRef {
+            id: spec.id.clone(),
+            version: spec.version.clone(),
+            fingerprint: fingerprint.clone(),
+        });
+        Ok(Catalog {
+            spec,
+            fingerprint,
+            reference,
+        })
     }
 
     /// Builds a catalog from its canonical JSON form (the output of
@@ -358,12 +371,8 @@ impl Catalog {
     }
 
     /// Id, version and fingerprint, as quotes carry them.
-    pub fn reference(&self) -> CatalogRef {
-        CatalogRef {
-            id: self.spec.id.clone(),
-            version: self.spec.version.clone(),
-            fingerprint: self.fingerprint.clone(),
-        }
+    pub fn reference(&self) -> Arc<CatalogRef> {
+        Arc::clone(&self.reference)
     }
 
     /// Products, sorted by id.
@@ -375,7 +384,7 @@ impl Catalog {
     pub fn product(&self, id: &str) -> Option<&Product> {
         let products = &self.spec.products;
         products
-            .binary_search_by(|p| p.id.as_str().cmp(id))
+            .binary_search_by(|p| (*p.id).cmp(id))
             .ok()
             .and_then(|i| products.get(i))
     }
@@ -415,11 +424,7 @@ pub(crate) mod tests {
                         default: Some(5),
                     }),
                     outputs: OutputLimits { max: 2, default: 1 },
-                    resolutions: [
-                        ("720p".to_string(), m("1")),
-                        ("1080p".to_string(), m("1.5")),
-                    ]
-                    .into(),
+                    resolutions: [("720p".into(), m("1")), ("1080p".into(), m("1.5"))].into(),
                     default_resolution: Some("720p".into()),
                     options: BTreeMap::new(),
                 },
@@ -445,7 +450,7 @@ pub(crate) mod tests {
     #[test]
     fn new_sorts_products_and_looks_them_up() {
         let catalog = Catalog::new(sample_spec()).unwrap();
-        let ids: Vec<_> = catalog.products().iter().map(|p| p.id.as_str()).collect();
+        let ids: Vec<_> = catalog.products().iter().map(|p| &*p.id).collect();
         assert_eq!(ids, ["image/basic", "video/clip"]);
         assert_eq!(catalog.product("video/clip").unwrap().price, 10);
         assert!(catalog.product("video/nope").is_none());

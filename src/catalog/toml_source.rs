@@ -15,6 +15,7 @@ use crate::error::echo;
 use crate::money::{Multiplier, Rounding};
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
+use std::sync::Arc;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
@@ -516,17 +517,17 @@ impl<'t> Loader<'t> {
                     None => BTreeMap::new(),
                 };
                 options.insert(
-                    name.get_ref().to_string(),
+                    name.get_ref().as_ref().into(),
                     ProductOption { default, values },
                 );
             }
         }
 
         Product {
-            id,
+            id: id.into(),
             name,
             studio: studio.unwrap_or(Studio::Image),
-            tier,
+            tier: tier.into(),
             meter: meter.unwrap_or(Meter::Image),
             price,
             per,
@@ -571,7 +572,7 @@ impl<'t> Loader<'t> {
         }
     }
 
-    fn multipliers(&mut self, table: &DeTable<'_>, path: &str) -> BTreeMap<String, Multiplier> {
+    fn multipliers(&mut self, table: &DeTable<'_>, path: &str) -> BTreeMap<Arc<str>, Multiplier> {
         let mut out = BTreeMap::new();
         for (key, value) in table.iter() {
             let kp = join(path, key.get_ref());
@@ -579,7 +580,7 @@ impl<'t> Loader<'t> {
             // An invalid multiplier keeps its key (as 1) so that a default
             // naming it is not reported twice.
             let m = self.multiplier(value, &kp);
-            out.insert(key.get_ref().to_string(), m);
+            out.insert(key.get_ref().as_ref().into(), m);
         }
         out
     }

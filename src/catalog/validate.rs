@@ -6,7 +6,7 @@
 //! prints the path itself (`products[3].defaultResolution`).
 
 use super::{CatalogSpec, MAX_DECIMALS, Product};
-use crate::error::{ErrorCode, echo};
+use crate::error::{ErrorCode, echo, list_keys};
 use crate::money::MAX_AMOUNT;
 use std::collections::HashMap;
 use std::fmt;
@@ -264,7 +264,7 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
     for (i, product) in spec.products.iter().enumerate() {
         let at =
             |field: &'static str| vec![Seg::Field("products"), Seg::Index(i), Seg::Field(field)];
-        if let Some(j) = first_at.get(product.id.as_str()) {
+        if let Some(j) = first_at.get(&*product.id) {
             report(
                 at("id"),
                 format!(
@@ -273,7 +273,7 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
                 ),
             );
         } else {
-            first_at.insert(&product.id, i);
+            first_at.insert(&*product.id, i);
         }
         check_product(spec, product, i, &mut report);
     }
@@ -312,7 +312,7 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
     if p.name.trim().is_empty() {
         report(field("name"), "name must not be empty".into());
     }
-    if !spec.tiers.iter().any(|t| t == &p.tier) {
+    if !spec.tiers.iter().any(|t| **t == *p.tier) {
         report(
             field("tier"),
             format!(
@@ -402,12 +402,12 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
         }
     }
     match (&p.default_resolution, p.resolutions.is_empty()) {
-        (Some(d), false) if !p.resolutions.contains_key(d) => report(
+        (Some(d), false) if !p.resolutions.contains_key(d.as_str()) => report(
             field("default_resolution"),
             format!(
                 "default resolution {} is not listed in resolutions ({})",
                 echo(d),
-                p.resolutions.keys().cloned().collect::<Vec<_>>().join(", ")
+                list_keys(&p.resolutions)
             ),
         ),
         (Some(_), true) => report(
@@ -421,11 +421,16 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
         _ => {}
     }
     for (name, option) in &p.options {
-        let opt =
-            |f: &'static str| at(&[Seg::Field("options"), Seg::Key(name.clone()), Seg::Field(f)]);
+        let opt = |f: &'static str| {
+            at(&[
+                Seg::Field("options"),
+                Seg::Key(name.to_string()),
+                Seg::Field(f),
+            ])
+        };
         if !is_slug(name) || name.len() > 32 {
             report(
-                at(&[Seg::Field("options"), Seg::Key(name.clone())]),
+                at(&[Seg::Field("options"), Seg::Key(name.to_string())]),
                 format!(
                     "option name {} must be a lower-case slug of at most 32 bytes",
                     echo(name)
@@ -437,14 +442,14 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
                 opt("values"),
                 format!("option {} has no values", echo(name)),
             );
-        } else if !option.values.contains_key(&option.default) {
+        } else if !option.values.contains_key(option.default.as_str()) {
             report(
                 opt("default"),
                 format!(
                     "default {} of option {} is not one of its values ({})",
                     echo(&option.default),
                     echo(name),
-                    option.values.keys().cloned().collect::<Vec<_>>().join(", ")
+                    list_keys(&option.values)
                 ),
             );
         }
@@ -525,7 +530,7 @@ mod tests {
             "quality".into(),
             crate::catalog::ProductOption {
                 default: "ultra".into(),
-                values: [("high".to_string(), crate::Multiplier::ONE)].into(),
+                values: [("high".into(), crate::Multiplier::ONE)].into(),
             },
         );
         assert_eq!(
