@@ -137,19 +137,35 @@ impl fmt::Display for QuoteError {
 
 impl std::error::Error for QuoteError {}
 
+/// Longest piece of user-supplied text echoed back in a message or path.
+const ECHO_MAX: usize = 64;
+
 /// Shortens user-supplied text before echoing it in a message, so a 10 MB
 /// product id does not come back as a 10 MB error.
 pub(crate) fn echo(text: &str) -> String {
-    const MAX: usize = 64;
-    if text.len() <= MAX {
-        return format!("{text:?}");
+    if text.len() <= ECHO_MAX {
+        format!("{text:?}")
+    } else {
+        format!("{:?}… ({} bytes)", head(text), text.len())
     }
-    let mut end = MAX;
+}
+
+/// A user-supplied key as it appears in an error path: whole when short,
+/// else its first 64 bytes and `…`.
+pub(crate) fn path_key(text: &str) -> String {
+    if text.len() <= ECHO_MAX {
+        text.to_string()
+    } else {
+        format!("{}…", head(text))
+    }
+}
+
+fn head(text: &str) -> &str {
+    let mut end = ECHO_MAX.min(text.len());
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let head = text.get(..end).unwrap_or_default();
-    format!("{head:?}… ({} bytes)", text.len())
+    text.get(..end).unwrap_or_default()
 }
 
 /// The keys of a map, comma-separated, for messages that list the choices.
@@ -188,6 +204,8 @@ mod tests {
         assert!(shown.len() < 100, "{shown}");
         assert!(shown.ends_with("(200 bytes)"));
         assert_eq!(echo("veo"), "\"veo\"");
+        assert_eq!(path_key("fps"), "fps");
+        assert_eq!(path_key(&"k".repeat(1000)), format!("{}…", "k".repeat(64)));
     }
 
     #[test]

@@ -34,6 +34,11 @@ pub mod money;
 pub mod quote;
 pub mod request;
 
+/// The README's Rust example is compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use catalog::{Catalog, CatalogError, CatalogRef, CatalogSpec, Meter, Product, Studio};
 pub use error::{ErrorCode, QuoteError};
 pub use money::{MAX_AMOUNT, Multiplier, Rounding};

@@ -17,7 +17,7 @@
 //! intermediate that does not fit in 128 bits, is `amount_overflow`.
 
 use crate::catalog::{Catalog, CatalogRef, Meter, Product, Studio};
-use crate::error::{ErrorCode, QuoteError, echo, list_keys};
+use crate::error::{ErrorCode, QuoteError, echo, list_keys, path_key};
 use crate::money::{
     MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_amount, format_scaled,
 };
@@ -333,7 +333,7 @@ fn factors(
         if !product.options.contains_key(name.as_str()) {
             return Err(QuoteError::at(
                 ErrorCode::UnknownOption,
-                path(&format!("options.{name}")),
+                path(&format!("options.{}", path_key(name))),
                 format!(
                     "{} has no option {} (options: {})",
                     product.id,

@@ -23,7 +23,7 @@
 //! * option values are strings; an integer or a boolean stands for its JSON
 //!   text (`"fps": 24` is `"24"`).
 
-use crate::error::{ErrorCode, QuoteError, echo};
+use crate::error::{ErrorCode, QuoteError, echo, path_key};
 use crate::money::MAX_AMOUNT;
 use serde_json::{Map, Number, Value};
 
@@ -133,7 +133,7 @@ impl Request {
         if let Some(other) = smallest_key(map, |k| k != "items") {
             return Err(QuoteError::at(
                 ErrorCode::UnknownField,
-                other,
+                path_key(other),
                 format!(
                     "unknown field {}: a scene request has only `items`",
                     echo(other)
@@ -210,7 +210,7 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
     if let Some(unknown) = smallest_key(map, |k| !ITEM_FIELDS.contains(&k)) {
         return Err(QuoteError::at(
             ErrorCode::UnknownField,
-            format!("{prefix}{unknown}"),
+            format!("{prefix}{}", path_key(unknown)),
             format!(
                 "unknown field {} (expected one of: {})",
                 echo(unknown),
@@ -260,7 +260,7 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
                 let text = option_text(value).ok_or_else(|| {
                     QuoteError::at(
                         ErrorCode::InvalidOptionValue,
-                        format!("{prefix}options.{name}"),
+                        format!("{prefix}options.{}", path_key(name)),
                         format!(
                             "option {} must be a string, an integer or a boolean, found {}",
                             echo(name),

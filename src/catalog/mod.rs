@@ -5,10 +5,10 @@
 //! A [`Catalog`] is always valid: the only ways to get one are
 //! [`Catalog::from_toml`] (native, with `FILE:LINE:COL` diagnostics),
 //! [`Catalog::from_json_value`] (the canonical JSON form a browser loads) and
-//! [`Catalog::new`], and all three run the same [`validate`](validate) checks.
+//! [`Catalog::new`], and all three run the same semantic checks.
 //!
 //! Its **fingerprint** is `sha256:` + the hex SHA-256 of the canonical JSON
-//! form (see [`fingerprint`](fingerprint)): object keys sorted, no
+//! form: object keys sorted, no
 //! whitespace, products sorted by id, multipliers as canonical decimal
 //! strings. Two parties holding catalogs with the same fingerprint price
 //! every request identically.

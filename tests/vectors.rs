@@ -1,0 +1,124 @@
+//! Replays the shared test vectors in `tests/vectors/*.json` natively.
+//!
+//! Each vector file names a catalog in its canonical JSON form (which the JS
+//! side loads as is) and the TOML source it must be the canonical output of.
+//! Each case is a request and either a hand-computed `total` plus the golden
+//! `quote`, or an expected `error` (`code` and `path`; messages are not part
+//! of the contract).
+//!
+//! `UPDATE_VECTORS=1 cargo test --test vectors` rewrites the catalog JSON and
+//! the golden `quote`s from the current code. It never touches `total` or
+//! `error`, so a regenerated golden file still has to agree with the figures
+//! worked out by hand.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use genprice::{Catalog, Request, quote};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn vector_files() -> Vec<PathBuf> {
+    let dir = root().join("tests/vectors");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no vector files in {}", dir.display());
+    files
+}
+
+fn updating() -> bool {
+    std::env::var_os("UPDATE_VECTORS").is_some()
+}
+
+/// Loads the vector file's catalog, checking the committed JSON is exactly
+/// the canonical output of its TOML source.
+fn load_catalog(doc: &Value, dir: &Path) -> Catalog {
+    let json_path = dir.join(doc["catalog"].as_str().unwrap());
+    let source = root().join(doc["catalogSource"].as_str().unwrap());
+    let canonical = Catalog::from_toml_file(&source)
+        .unwrap()
+        .to_canonical_json();
+    if updating() {
+        std::fs::write(&json_path, format!("{canonical}\n")).unwrap();
+    }
+    let committed = std::fs::read_to_string(&json_path).unwrap();
+    assert_eq!(
+        committed.trim_end(),
+        canonical,
+        "{} is not the canonical form of {}; run UPDATE_VECTORS=1 cargo test --test vectors",
+        json_path.display(),
+        source.display()
+    );
+    Catalog::from_json_str(&committed).unwrap()
+}
+
+#[test]
+fn shared_vectors_replay_natively() {
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for file in vector_files() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut doc: Value = serde_json::from_str(&text).unwrap();
+        let catalog = load_catalog(&doc, file.parent().unwrap());
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        for case in doc["cases"].as_array_mut().unwrap() {
+            checked += 1;
+            let label = format!("{name}: {}", case["name"].as_str().unwrap_or("?"));
+            let result =
+                Request::from_json_value(&case["request"]).and_then(|r| quote(&catalog, &r));
+            match (result, case.get("total").and_then(Value::as_u64)) {
+                (Ok(q), Some(total)) => {
+                    if q.total != total {
+                        failures.push(format!(
+                            "{label}: total {} but worked out by hand {total}",
+                            q.total
+                        ));
+                    }
+                    let got = serde_json::to_value(&q).unwrap();
+                    if updating() {
+                        case["quote"] = got;
+                    } else if case.get("quote") != Some(&got) {
+                        failures.push(format!("{label}: quote differs from golden\n  got: {got}"));
+                    }
+                }
+                (Ok(q), None) => failures.push(format!(
+                    "{label}: priced {} but an error was expected",
+                    q.total
+                )),
+                (Err(e), Some(_)) => failures.push(format!("{label}: expected a quote, got {e}")),
+                (Err(e), None) => {
+                    let want = &case["error"];
+                    let code = want["code"].as_str().unwrap();
+                    let path = want.get("path").and_then(Value::as_str);
+                    if e.code.as_str() != code || e.path.as_deref() != path {
+                        failures.push(format!("{label}: expected {code} at {path:?}, got {e}"));
+                    }
+                }
+            }
+        }
+        if updating() {
+            let mut out = serde_json::to_string_pretty(&doc).unwrap();
+            out.push('\n');
+            std::fs::write(&file, out).unwrap();
+        }
+    }
+    println!("{checked} vector cases replayed");
+    assert!(checked >= 60, "only {checked} vector cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} vector cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
