@@ -141,8 +141,9 @@ fn display(amount: u64, decimals: u8, unit: &str) -> String {
     text
 }
 
-/// Prices one item alone, as a line. `prefix` is prepended to error paths.
-pub fn price_item(
+/// Prices item `index` of `request` as one line; error paths carry the
+/// item's prefix (`items[3].`) when the request is a scene.
+fn price_item(
     catalog: &Catalog,
     item: &Item,
     request: &Request,
