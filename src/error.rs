@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Stable error codes. Serialized in `snake_case` (`unknown_product`, …).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -95,6 +96,7 @@ impl fmt::Display for ErrorCode {
 /// An error from building or pricing a request: a stable `code`, a message
 /// for people, and the path of the offending field (`items[1].seconds`,
 /// `options.quality`) when one field is to blame.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuoteError {
     /// Stable machine-readable code.
@@ -143,11 +145,29 @@ const ECHO_MAX: usize = 64;
 /// Shortens user-supplied text before echoing it in a message, so a 10 MB
 /// product id does not come back as a 10 MB error.
 pub(crate) fn echo(text: &str) -> String {
-    if text.len() <= ECHO_MAX {
-        format!("{text:?}")
-    } else {
-        format!("{:?}… ({} bytes)", head(text), text.len())
+    let mut out = quoted(head(text));
+    if text.len() > ECHO_MAX {
+        out.push_str(&format!("… ({} bytes)", text.len()));
     }
+    out
+}
+
+/// `text` in double quotes with `"`, `\\` and control characters escaped.
+/// (Not `{:?}`: its Unicode tables would add kilobytes to the browser build.)
+fn quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 /// A user-supplied key as it appears in an error path: whole when short,
@@ -204,6 +224,7 @@ mod tests {
         assert!(shown.len() < 100, "{shown}");
         assert!(shown.ends_with("(200 bytes)"));
         assert_eq!(echo("veo"), "\"veo\"");
+        assert_eq!(echo("a\"b\\c\n\u{7}"), r#""a\"b\\c\n\u{7}""#);
         assert_eq!(path_key("fps"), "fps");
         assert_eq!(path_key(&"k".repeat(1000)), format!("{}…", "k".repeat(64)));
     }

@@ -42,5 +42,8 @@ struct ReadmeDoctests;
 pub use catalog::{Catalog, CatalogError, CatalogRef, CatalogSpec, Meter, Product, Studio};
 pub use error::{ErrorCode, QuoteError};
 pub use money::{MAX_AMOUNT, Multiplier, Rounding};
-pub use quote::{Factor, Line, Quote, quote};
-pub use request::{Item, MAX_ITEMS, Request};
+pub use quote::{Factor, Line, Quote, QuoteResult, quote};
+pub use request::{Item, ItemSpec, MAX_ITEMS, Request, RequestSpec};
+
+#[cfg(feature = "wasm")]
+pub mod wasm;

@@ -5,7 +5,7 @@
 //! is invalid, 2 for a usage error.
 
 use clap::{Parser, Subcommand};
-use genprice::{Catalog, CatalogError, ErrorCode, QuoteError, Request, quote};
+use genprice::{Catalog, CatalogError, ErrorCode, QuoteError, QuoteResult, Request, quote};
 use serde_json::{Value, json};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -144,17 +144,12 @@ fn run_quote(file: &Path) -> Result<ExitCode, String> {
     let mut all_priced = true;
     write_out(|out| {
         for input in &inputs {
-            let result = input.clone().and_then(|value| {
-                let request = Request::from_json_value(&value)?;
+            let result = input.as_ref().map_err(Clone::clone).and_then(|value| {
+                let request = Request::from_json_value(value)?;
                 quote(&catalog, &request)
             });
-            let line = match result {
-                Ok(q) => serde_json::to_string(&q),
-                Err(e) => {
-                    all_priced = false;
-                    serde_json::to_string(&json!({ "error": e }))
-                }
-            };
+            all_priced &= result.is_ok();
+            let line = serde_json::to_string(&QuoteResult::from(result));
             let line =
                 line.unwrap_or_else(|e| format!(r#"{{"error":{{"code":"io","message":"{e}"}}}}"#));
             writeln!(out, "{line}")?;

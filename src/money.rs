@@ -139,13 +139,15 @@ impl Serialize for Multiplier {
 impl<'de> Deserialize<'de> for Multiplier {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Multiplier::parse(&text)
-            .map_err(|e| serde::de::Error::custom(format!("multiplier {text:?} {e}")))
+        Multiplier::parse(&text).map_err(|e| {
+            serde::de::Error::custom(format!("multiplier {} {e}", crate::error::echo(&text)))
+        })
     }
 }
 
 /// The one rounding rule a catalog declares, applied once per quote line to
 /// the exact amount.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {

@@ -25,7 +25,32 @@ use crate::request::{Item, Request};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, LazyLock};
 
+/// The outcome of pricing one request, as the CLI prints it and
+/// `engine.quoteMany` returns it: the quote itself, or `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[serde(untagged)]
+pub enum QuoteResult {
+    /// The request priced.
+    Priced(Box<Quote>),
+    /// The request could not be priced.
+    Failed {
+        /// Why.
+        error: QuoteError,
+    },
+}
+
+impl From<Result<Quote, QuoteError>> for QuoteResult {
+    fn from(result: Result<Quote, QuoteError>) -> QuoteResult {
+        match result {
+            Ok(quote) => QuoteResult::Priced(Box::new(quote)),
+            Err(error) => QuoteResult::Failed { error },
+        }
+    }
+}
+
 /// A priced request.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quote {
@@ -38,20 +63,24 @@ pub struct Quote {
     /// The total for people: `"600 credits"`, `"12.50 credits"`.
     pub display: String,
     /// The catalog this was priced with.
+    #[cfg_attr(feature = "wasm", tsify(type = "CatalogRef"))]
     pub catalog: Arc<CatalogRef>,
     /// One line per request item, in request order.
     pub lines: Vec<Line>,
 }
 
 /// How one item was priced.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
     /// Product id.
+    #[cfg_attr(feature = "wasm", tsify(type = "string"))]
     pub product: Arc<str>,
     /// The product's studio.
     pub studio: Studio,
     /// The product's tier.
+    #[cfg_attr(feature = "wasm", tsify(type = "string"))]
     pub tier: Arc<str>,
     /// What the price is per.
     pub meter: Meter,
@@ -84,14 +113,18 @@ pub struct Line {
 }
 
 /// One multiplier applied to a line.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Factor {
     /// `resolution`, or the option's name.
+    #[cfg_attr(feature = "wasm", tsify(type = "string"))]
     pub name: Arc<str>,
     /// The chosen value (`1080p`, `high`).
+    #[cfg_attr(feature = "wasm", tsify(type = "string"))]
     pub value: Arc<str>,
     /// Its multiplier.
+    #[cfg_attr(feature = "wasm", tsify(type = "Multiplier"))]
     pub multiplier: Multiplier,
     /// Whether the value came from the product's default.
     pub defaulted: bool,

@@ -25,7 +25,9 @@
 
 use crate::error::{ErrorCode, QuoteError, echo, path_key};
 use crate::money::MAX_AMOUNT;
+use serde::Serialize;
 use serde_json::{Map, Number, Value};
+use std::collections::BTreeMap;
 
 /// Most items one request may contain.
 pub const MAX_ITEMS: usize = 10_000;
@@ -41,6 +43,57 @@ pub const ITEM_FIELDS: [&str; 8] = [
     "megapixels",
     "options",
 ];
+
+/// The request contract as a type: what a client sends. It documents the
+/// wire shape and generates the TypeScript declaration; the parser is
+/// [`Request::from_json_value`], and a test keeps the two in step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[serde(untagged)]
+pub enum RequestSpec {
+    /// A scene: several items priced together, one line each.
+    Scene {
+        /// The items, 1 to [`MAX_ITEMS`].
+        items: Vec<ItemSpec>,
+    },
+    /// One item.
+    Item(ItemSpec),
+}
+
+/// One item of the request contract. `None` fields are omitted (the
+/// product's default applies).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+pub struct ItemSpec {
+    /// Product id (`video/veo-3`).
+    pub product: String,
+    /// Number of outputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub outputs: Option<u64>,
+    /// Resolution name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolution: Option<String>,
+    /// Seconds, for per-second products.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u64>,
+    /// Characters, for per-character products.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub characters: Option<u64>,
+    /// Tokens, for per-token products.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<u64>,
+    /// Megapixels, for per-megapixel products.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub megapixels: Option<u64>,
+    /// Option values by name: a string, or an integer or boolean standing
+    /// for its text.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(
+        feature = "wasm",
+        tsify(optional, type = "Record<string, string | number | boolean>")
+    )]
+    pub options: BTreeMap<String, String>,
+}
 
 /// A request to price: one item, or a scene of several.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -359,6 +412,37 @@ mod tests {
     fn code(v: Value) -> (ErrorCode, Option<String>) {
         let e = parse(v).unwrap_err();
         (e.code, e.path)
+    }
+
+    #[test]
+    fn the_spec_type_and_the_parser_agree_on_fields() {
+        let full = ItemSpec {
+            product: "a/b".into(),
+            outputs: Some(1),
+            resolution: Some("1k".into()),
+            seconds: Some(1),
+            characters: Some(1),
+            tokens: Some(1),
+            megapixels: Some(1),
+            options: [("q".to_string(), "x".to_string())].into(),
+        };
+        let value = serde_json::to_value(&full).unwrap();
+        let keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        let mut fields = ITEM_FIELDS.to_vec();
+        fields.sort_unstable();
+        assert_eq!(keys, fields);
+        let scene = serde_json::to_value(RequestSpec::Scene { items: vec![full] }).unwrap();
+        let parsed = Request::from_json_value(&scene).unwrap();
+        assert!(parsed.scene);
+        assert_eq!(
+            parsed.items[0].options,
+            [("q".to_string(), "x".to_string())]
+        );
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! The `genprice` binary as a user runs it: stdin in, JSON out, exit codes.
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,6 +1,7 @@
 //! Property tests of the pricing invariants (proptest). A failure prints the
 //! minimal failing input and proptest saves its seed under
 //! `tests/properties.proptest-regressions` so it replays first next time.
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -10,6 +10,7 @@
 //! the golden `quote`s from the current code. It never touches `total` or
 //! `error`, so a regenerated golden file still has to agree with the figures
 //! worked out by hand.
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -3,7 +3,7 @@
 //! rounding rule.
 //!
 //! A [`Catalog`] is always valid: the only ways to get one are
-//! [`Catalog::from_toml`] (native, with `FILE:LINE:COL` diagnostics),
+//! `Catalog::from_toml` (native builds, with `FILE:LINE:COL` diagnostics),
 //! [`Catalog::from_json_value`] (the canonical JSON form a browser loads) and
 //! [`Catalog::new`], and all three run the same semantic checks.
 //!
@@ -27,6 +27,7 @@ use std::sync::Arc;
 
 /// Which studio of the app a product belongs to. Product ids start with it
 /// (`video/veo-3`).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Studio {
@@ -74,6 +75,7 @@ impl Studio {
 }
 
 /// What a product's price is per: the unit that the request's quantity counts.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Meter {
@@ -134,6 +136,7 @@ impl Meter {
 
 /// Bounds (inclusive) and default for a product's metered quantity: seconds
 /// for a per-second product, characters for a per-character one, and so on.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuantityLimits {
@@ -146,6 +149,7 @@ pub struct QuantityLimits {
 }
 
 /// How many outputs (images, clips, variants) one request may ask for.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutputLimits {
@@ -163,12 +167,14 @@ impl Default for OutputLimits {
 
 /// A named setting (quality, audio, fps …) whose values each carry a
 /// multiplier.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductOption {
     /// The value used when the request does not set this option.
     pub default: String,
     /// Each allowed value and its multiplier.
+    #[cfg_attr(feature = "wasm", tsify(type = "Record<string, Multiplier>"))]
     pub values: BTreeMap<Arc<str>, Multiplier>,
 }
 
@@ -177,16 +183,19 @@ pub struct ProductOption {
 /// A line's exact amount is
 /// `price × quantity × outputs × Π multipliers ÷ per`, rounded once by the
 /// catalog's rule, then raised to `minimum` if below it.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Product {
     /// Unique id, `<studio>/<slug>` (`video/veo-3`).
+    #[cfg_attr(feature = "wasm", tsify(type = "string"))]
     pub id: Arc<str>,
     /// Display name.
     pub name: String,
     /// The studio the product belongs to.
     pub studio: Studio,
     /// The product's tier; one of the catalog's `tiers`.
+    #[cfg_attr(feature = "wasm", tsify(type = "string"))]
     pub tier: Arc<str>,
     /// What the price is per.
     pub meter: Meter,
@@ -203,15 +212,18 @@ pub struct Product {
     pub outputs: OutputLimits,
     /// Offered resolutions and their multipliers; empty when the product has
     /// no resolution setting.
+    #[cfg_attr(feature = "wasm", tsify(type = "Record<string, Multiplier>"))]
     pub resolutions: BTreeMap<Arc<str>, Multiplier>,
     /// Resolution used when the request gives none; set exactly when
     /// `resolutions` is non-empty.
     pub default_resolution: Option<String>,
     /// Named options and their values' multipliers.
+    #[cfg_attr(feature = "wasm", tsify(type = "Record<string, ProductOption>"))]
     pub options: BTreeMap<Arc<str>, ProductOption>,
 }
 
 /// Identity of the catalog a quote was priced with.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CatalogRef {
@@ -225,6 +237,7 @@ pub struct CatalogRef {
 
 /// The catalog's content, without its fingerprint: what [`Catalog::new`]
 /// takes and what the fingerprint hashes.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CatalogSpec {
@@ -245,6 +258,7 @@ pub struct CatalogSpec {
 }
 
 /// A validated catalog with its fingerprint. Products are sorted by id.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Catalog {
@@ -269,6 +283,28 @@ struct CatalogDocument {
     products: Vec<Product>,
     #[serde(default)]
     fingerprint: Option<String>,
+}
+
+impl CatalogDocument {
+    /// Validates the content and checks the stated fingerprint, if any.
+    fn into_catalog(self) -> Result<Catalog, CatalogError> {
+        let stated = self.fingerprint;
+        let catalog = Catalog::new(CatalogSpec {
+            id: self.id,
+            version: self.version,
+            unit: self.unit,
+            decimals: self.decimals,
+            rounding: self.rounding,
+            tiers: self.tiers,
+            products: self.products,
+        })?;
+        match stated {
+            Some(stated) if stated != catalog.fingerprint => Err(
+                CatalogError::fingerprint_mismatch(&stated, &catalog.fingerprint),
+            ),
+            _ => Ok(catalog),
+        }
+    }
 }
 
 /// Largest `decimals` a catalog may declare.
@@ -305,33 +341,17 @@ impl Catalog {
         let doc: CatalogDocument = serde_json::from_value(value).map_err(|e| {
             CatalogError::new(vec![Diagnostic::message_only(format!("catalog: {e}"))])
         })?;
-        let stated = doc.fingerprint;
-        let catalog = Catalog::new(CatalogSpec {
-            id: doc.id,
-            version: doc.version,
-            unit: doc.unit,
-            decimals: doc.decimals,
-            rounding: doc.rounding,
-            tiers: doc.tiers,
-            products: doc.products,
-        })?;
-        match stated {
-            Some(stated) if stated != catalog.fingerprint => Err(
-                CatalogError::fingerprint_mismatch(&stated, &catalog.fingerprint),
-            ),
-            _ => Ok(catalog),
-        }
+        doc.into_catalog()
     }
 
     /// Parses the canonical JSON text of a catalog; see
     /// [`Catalog::from_json_value`].
     pub fn from_json_str(text: &str) -> Result<Catalog, CatalogError> {
-        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
-            CatalogError::new(vec![Diagnostic::message_only(format!(
-                "catalog is not valid JSON: {e}"
-            ))])
+        // Straight from text, not through a Value: keeps the browser build smaller.
+        let doc: CatalogDocument = serde_json::from_str(text).map_err(|e| {
+            CatalogError::new(vec![Diagnostic::message_only(format!("catalog: {e}"))])
         })?;
-        Catalog::from_json_value(value)
+        doc.into_catalog()
     }
 
     /// Parses and validates a TOML catalog. `file` names the source in

@@ -316,9 +316,9 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
         report(
             field("tier"),
             format!(
-                "tier {} is not one of the catalog's tiers {:?}",
+                "tier {} is not one of the catalog's tiers ({})",
                 echo(&p.tier),
-                spec.tiers
+                spec.tiers.join(", ")
             ),
         );
     }

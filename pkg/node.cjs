@@ -1,0 +1,14 @@
+// genprice for Node.js CommonJS (require).
+"use strict";
+
+const { Engine } = require("./node/genprice.js");
+const defaultCatalog = require("./catalog.cjs");
+
+/**
+ * An engine for `catalog`, by default the catalog bundled into this package.
+ */
+function createEngine(catalog = defaultCatalog) {
+  return new Engine(catalog);
+}
+
+module.exports = { Engine, defaultCatalog, createEngine };

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs what the build and the tests need, idempotently, and fails loudly
+# when something cannot be installed. Sourced by build-pkg.sh and test.sh;
+# each function is a no-op when its tool is already there.
+#   need_wasm_toolchain   rustup target wasm32-unknown-unknown + wasm-bindgen-cli
+#                         pinned to the wasm-bindgen version in Cargo.lock
+#   need_node_modules     npm ci (wasm-opt from binaryen, TypeScript, Vite, playwright-core)
+#   need_chromium         Debian's chromium, for the browser tests
+set -euo pipefail
+
+die() { printf 'genprice setup: %s\n' "$*" >&2; exit 1; }
+
+need_wasm_toolchain() {
+  command -v rustup >/dev/null || die "rustup not found: install the Rust toolchain"
+  if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown || die "cannot add the wasm32-unknown-unknown target"
+  fi
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
+  [ -n "$want" ] || die "wasm-bindgen is not in Cargo.lock"
+  if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$want" ]; then
+    echo "genprice setup: installing wasm-bindgen-cli $want (takes several minutes)" >&2
+    # No --locked: one of the CLI's locked dependencies is missing from the registry mirror.
+    cargo install wasm-bindgen-cli --version "$want" || die "cannot install wasm-bindgen-cli $want"
+  fi
+}
+
+need_node_modules() {
+  command -v npm >/dev/null || die "npm not found: install Node.js and npm"
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund || die "npm ci failed"
+  fi
+}
+
+need_chromium() {
+  if ! command -v chromium >/dev/null; then
+    command -v apt-get >/dev/null || die "chromium not found and apt-get is unavailable: install Chromium"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    $sudo apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium || die "cannot install chromium"
+  fi
+}

@@ -1,0 +1,120 @@
+//! `Engine`: a validated catalog, ready to price requests from JavaScript.
+
+use super::convert::{catalog_error, error, json_text, to_js};
+use crate::catalog::Catalog;
+use crate::error::{ErrorCode, QuoteError};
+use crate::quote::{QuoteResult, quote};
+use crate::request::Request;
+use serde_json::Value;
+use wasm_bindgen::prelude::*;
+
+/// Prices generation requests with one catalog.
+///
+/// ```js
+/// import { createEngine } from "genprice";
+/// const engine = createEngine();               // or new Engine(catalogObject)
+/// const q = engine.quote({ product: "video/veo-3", seconds: 8, resolution: "1080p" });
+/// button.textContent = `Generate · ${q.display}`;
+/// ```
+#[wasm_bindgen]
+pub struct Engine {
+    catalog: Catalog,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Loads a catalog from its canonical JSON object (the output of
+    /// `genprice catalog`). Validates it and checks its `fingerprint`; throws
+    /// an `Error` with `code` `invalid_catalog` or `fingerprint_mismatch`
+    /// and a `diagnostics` list.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "Catalog")] catalog: &JsValue,
+    ) -> Result<Engine, JsValue> {
+        super::install_panic_hook();
+        let text =
+            json_text(catalog).map_err(|e| error(ErrorCode::InvalidCatalog, &e.message, None))?;
+        let catalog = Catalog::from_json_str(&text).map_err(|e| catalog_error(&e))?;
+        Ok(Engine { catalog })
+    }
+
+    /// Prices one request (a single item or `{ items: [...] }`). Throws an
+    /// `Error` with `code` and `path` when it cannot be priced.
+    #[wasm_bindgen(unchecked_return_type = "Quote")]
+    pub fn quote(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestSpec")] request: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let request = Request::from_json_str(&json_text(request)?)?;
+        to_js(&quote(&self.catalog, &request)?)
+    }
+
+    /// Prices many independent requests. Never throws for a bad request:
+    /// each result is a quote or `{ error: { code, message, path } }`, in
+    /// order, exactly as `genprice quote` prints them. Throws only when
+    /// `requests` is not an array.
+    #[wasm_bindgen(js_name = quoteMany, unchecked_return_type = "QuoteResult[]")]
+    pub fn quote_many(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestSpec[]")] requests: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        if !js_sys::Array::is_array(requests) {
+            return Err(error(
+                ErrorCode::InvalidRequest,
+                "quoteMany takes an array of requests",
+                None,
+            ));
+        }
+        let values = self.batch_values(requests);
+        let results: Vec<QuoteResult> = values
+            .into_iter()
+            .map(|value| {
+                let result = value
+                    .and_then(|v| Request::from_json_value(&v))
+                    .and_then(|request| quote(&self.catalog, &request));
+                QuoteResult::from(result)
+            })
+            .collect();
+        to_js(&results)
+    }
+
+    /// The catalog as a plain object: id, version, fingerprint, unit,
+    /// decimals, rounding, tiers, and every product with its studio, tier,
+    /// meter, price, limits, resolutions and options (for building controls).
+    #[wasm_bindgen(unchecked_return_type = "Catalog")]
+    pub fn catalog(&self) -> Result<JsValue, JsValue> {
+        js_sys::JSON::parse(&self.catalog.to_canonical_json())
+    }
+
+    /// The catalog's fingerprint, `sha256:<hex>`.
+    #[wasm_bindgen(getter)]
+    pub fn fingerprint(&self) -> String {
+        self.catalog.fingerprint().to_string()
+    }
+}
+
+impl Engine {
+    /// The requests of a batch as JSON values: the whole array crosses as one
+    /// text when it can; when it cannot (one item holds a `NaN`, nesting is
+    /// too deep), each item crosses alone so only that item fails.
+    fn batch_values(&self, requests: &JsValue) -> Vec<Result<Value, QuoteError>> {
+        if let Ok(text) = json_text(requests) {
+            if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&text) {
+                return items.into_iter().map(Ok).collect();
+            }
+        }
+        let array: &js_sys::Array = requests.unchecked_ref();
+        array
+            .iter()
+            .map(|item| {
+                let text = json_text(&item)?;
+                serde_json::from_str::<Value>(&text).map_err(|e| {
+                    QuoteError::new(
+                        ErrorCode::InvalidJson,
+                        format!("request is not valid JSON: {e}"),
+                    )
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,31 @@
+//! The WebAssembly boundary (feature `wasm`): converts JavaScript values to
+//! the core's types and back, and nothing else. No pricing happens here.
+//!
+//! * [`Engine`]: `new Engine(catalog)`, `engine.quote(request)`,
+//!   `engine.quoteMany(requests)`, `engine.catalog()`, `engine.fingerprint`.
+//! * Data crosses as plain JSON-compatible objects with camelCase fields
+//!   (never `Map`s); amounts are integers no larger than 2^53 − 1.
+//! * Misuse throws a real `Error` with `.code` (and `.path`), the same codes
+//!   as the native library and CLI. A panic never reaches JavaScript as a
+//!   panic: the core denies `unwrap`/`panic`/indexing, and debug builds install
+//!   a hook that logs any panic to the console before the trap.
+
+mod convert;
+mod engine;
+
+pub use engine::Engine;
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** An exact decimal multiplier with at most 4 places, as a string: "1.5". */
+export type Multiplier = string;
+"#;
+
+/// Logs panics to the console in debug builds (release builds abort with a
+/// trap and stay small).
+fn install_panic_hook() {
+    #[cfg(debug_assertions)]
+    console_error_panic_hook::set_once();
+}

@@ -1,0 +1,179 @@
+//! The binding layer, compiled to wasm32 and run under Node by
+//! `wasm-bindgen-test-runner`:
+//! `CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner cargo test --target wasm32-unknown-unknown --no-default-features --features wasm --test wasm`.
+//! Natively this file compiles to nothing.
+#![cfg(all(target_arch = "wasm32", feature = "wasm"))]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use genprice::wasm::Engine;
+use js_sys::{JSON, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::wasm_bindgen_test;
+
+const STUDIO: &str = include_str!("vectors/catalogs/studio.json");
+
+fn js(text: &str) -> JsValue {
+    JSON::parse(text).unwrap()
+}
+
+fn engine() -> Engine {
+    Engine::new(&js(STUDIO)).unwrap()
+}
+
+fn get(value: &JsValue, key: &str) -> JsValue {
+    Reflect::get(value, &key.into()).unwrap()
+}
+
+#[wasm_bindgen_test]
+fn quote_returns_a_plain_object_with_integer_amounts() {
+    let quote = engine()
+        .quote(&js(
+            r#"{"product":"video/kling-2","seconds":10,"resolution":"1080p"}"#,
+        ))
+        .unwrap();
+    assert_eq!(get(&quote, "total").as_f64(), Some(150.0));
+    assert_eq!(
+        get(&quote, "display").as_string().as_deref(),
+        Some("150 credits")
+    );
+    let lines = get(&quote, "lines");
+    assert!(js_sys::Array::is_array(&lines));
+    let factor = get(
+        &js_sys::Array::from(&get(&js_sys::Array::from(&lines).get(0), "factors")).get(0),
+        "multiplier",
+    );
+    assert_eq!(
+        factor.as_string().as_deref(),
+        Some("1.5"),
+        "multipliers cross as strings"
+    );
+    // A plain object, not a Map.
+    assert!(!get(&quote, "catalog").is_instance_of::<js_sys::Map>());
+}
+
+#[wasm_bindgen_test]
+fn errors_are_error_objects_with_code_and_path() {
+    let err = engine()
+        .quote(&js(
+            r#"{"items":[{"product":"video/veo-3"},{"product":"video/veo-3","seconds":99}]}"#,
+        ))
+        .expect_err("out of range");
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some("duration_out_of_range")
+    );
+    assert_eq!(
+        get(&err, "path").as_string().as_deref(),
+        Some("items[1].seconds")
+    );
+}
+
+#[wasm_bindgen_test]
+fn undefined_fields_count_as_absent() {
+    let request = js(r#"{"product":"video/veo-3"}"#);
+    Reflect::set(&request, &"seconds".into(), &JsValue::UNDEFINED).unwrap();
+    let quote = engine().quote(&request).unwrap();
+    assert_eq!(get(&quote, "total").as_f64(), Some(320.0));
+}
+
+#[wasm_bindgen_test]
+fn non_json_values_are_refused_with_a_code() {
+    let engine = engine();
+    let map: JsValue = js_sys::Map::new().into();
+    for bad in [
+        JsValue::from_f64(f64::NAN),
+        JsValue::from_f64(f64::INFINITY),
+        js_sys::Symbol::for_("x").into(),
+        map,
+        JsValue::UNDEFINED,
+    ] {
+        let request = js(r#"{"product":"video/veo-3"}"#);
+        Reflect::set(&request, &"seconds".into(), &bad).unwrap();
+        let result = engine.quote(&request);
+        if bad.is_undefined() {
+            assert!(result.is_ok());
+        } else {
+            let err = result.err().unwrap();
+            assert_eq!(
+                get(&err, "code").as_string().as_deref(),
+                Some("invalid_request")
+            );
+        }
+    }
+}
+
+fn nested(depth: usize) -> JsValue {
+    let mut text = String::from(r#"{"product":"video/veo-3","options":{"audio":"#);
+    text.push_str(&"[".repeat(depth));
+    text.push_str(&"]".repeat(depth));
+    text.push_str("}}");
+    js(&text)
+}
+
+#[wasm_bindgen_test]
+fn deep_nesting_is_refused_as_natively_not_a_stack_overflow() {
+    // Past serde_json's recursion limit of 128: the same code as the CLI.
+    let err = engine().quote(&nested(200)).err().unwrap();
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some("invalid_json")
+    );
+    // So deep that JSON.stringify itself gives up: still a coded error.
+    let err = engine().quote(&nested(200_000)).err().unwrap();
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some("invalid_request")
+    );
+    // And the engine still works afterwards.
+    assert!(engine().quote(&js(r#"{"product":"video/veo-3"}"#)).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn quote_many_returns_results_in_order_and_never_throws_for_a_request() {
+    let requests = js(r#"[{"product":"image/flux-pro"},{"product":"nope/x"},42]"#);
+    let results: Vec<JsValue> = js_sys::Array::from(&engine().quote_many(&requests).unwrap())
+        .iter()
+        .collect();
+    assert_eq!(get(&results[0], "total").as_f64(), Some(8.0));
+    assert_eq!(
+        get(&get(&results[1], "error"), "code")
+            .as_string()
+            .as_deref(),
+        Some("unknown_product")
+    );
+    assert_eq!(
+        get(&get(&results[2], "error"), "code")
+            .as_string()
+            .as_deref(),
+        Some("invalid_request")
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_tampered_catalog_is_refused_with_diagnostics() {
+    let tampered = STUDIO.replacen("\"price\":40", "\"price\":4", 1);
+    let err = Engine::new(&js(&tampered)).err().unwrap();
+    assert_eq!(
+        get(&err, "code").as_string().as_deref(),
+        Some("fingerprint_mismatch")
+    );
+    assert!(js_sys::Array::is_array(&get(&err, "diagnostics")));
+}
+
+#[wasm_bindgen_test]
+fn catalog_round_trips_with_its_fingerprint() {
+    let engine = engine();
+    let catalog = engine.catalog().unwrap();
+    assert_eq!(
+        get(&catalog, "fingerprint").as_string(),
+        Some(engine.fingerprint())
+    );
+    let again = Engine::new(&catalog).unwrap();
+    assert_eq!(again.fingerprint(), engine.fingerprint());
+}
