@@ -58,6 +58,47 @@ pub enum ErrorCode {
     FingerprintMismatch,
     /// Reading a file or standard input failed.
     Io,
+    /// A wallet cannot cover a spend or hold: fewer credits are available
+    /// than requested. Carries `requested`, `available` and `shortfall`.
+    InsufficientCredits,
+    /// A grant id is already used by a grant with different fields.
+    GrantConflict,
+    /// A hold id is already used by a hold with a different amount, ttl or
+    /// metadata.
+    HoldConflict,
+    /// A refill for this allowance and period was already made with a
+    /// different start, end or seat count.
+    RefillConflict,
+    /// No hold with this id in the wallet.
+    UnknownHold,
+    /// A settle asked to charge more than the hold holds.
+    ExceedsHold,
+    /// The hold was already settled (with another amount, or a release
+    /// came after the settle).
+    AlreadySettled,
+    /// The hold was already released.
+    AlreadyReleased,
+    /// The hold passed its ttl and was (or is now) expired and released.
+    HoldExpired,
+    /// The wallet policy has no allowance with this id.
+    UnknownAllowance,
+    /// A wallet amount above 2^53 − 1 smallest units.
+    InvalidAmount,
+    /// A time outside 0 … 2^53 − 1 milliseconds, an expiry not after its
+    /// start, or a ttl that is not positive.
+    InvalidTime,
+    /// An operation dated before the wallet's last ledger entry: wallet time
+    /// never goes backwards.
+    TimeBeforeLastEntry,
+    /// An empty, too long or malformed grant, hold, allowance or period id.
+    InvalidId,
+    /// A wallet policy that breaks its rules (duplicate allowance ids or
+    /// burn-order sources, amounts too large).
+    InvalidPolicy,
+    /// A ledger entry that is malformed or does not follow from the entries
+    /// before it (wrong sequence number, unknown grant, credits that do not
+    /// add up).
+    InvalidLedger,
 }
 
 impl ErrorCode {
@@ -83,6 +124,22 @@ impl ErrorCode {
             ErrorCode::InvalidCatalog => "invalid_catalog",
             ErrorCode::FingerprintMismatch => "fingerprint_mismatch",
             ErrorCode::Io => "io",
+            ErrorCode::InsufficientCredits => "insufficient_credits",
+            ErrorCode::GrantConflict => "grant_conflict",
+            ErrorCode::HoldConflict => "hold_conflict",
+            ErrorCode::RefillConflict => "refill_conflict",
+            ErrorCode::UnknownHold => "unknown_hold",
+            ErrorCode::ExceedsHold => "exceeds_hold",
+            ErrorCode::AlreadySettled => "already_settled",
+            ErrorCode::AlreadyReleased => "already_released",
+            ErrorCode::HoldExpired => "hold_expired",
+            ErrorCode::UnknownAllowance => "unknown_allowance",
+            ErrorCode::InvalidAmount => "invalid_amount",
+            ErrorCode::InvalidTime => "invalid_time",
+            ErrorCode::TimeBeforeLastEntry => "time_before_last_entry",
+            ErrorCode::InvalidId => "invalid_id",
+            ErrorCode::InvalidPolicy => "invalid_policy",
+            ErrorCode::InvalidLedger => "invalid_ledger",
         }
     }
 }
@@ -211,6 +268,9 @@ mod tests {
             ErrorCode::AmountOverflow,
             ErrorCode::DurationOutOfRange,
             ErrorCode::InvalidJson,
+            ErrorCode::InsufficientCredits,
+            ErrorCode::TimeBeforeLastEntry,
+            ErrorCode::InvalidLedger,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

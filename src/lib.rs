@@ -24,6 +24,8 @@
 //! * [`quote`](mod@quote): the pricing itself.
 //! * [`money`]: integer amounts, exact multipliers, rounding.
 //! * [`error`]: stable error codes.
+//! * [`wallet`]: the credit wallet — grants, burn order, holds, expiry,
+//!   refills — as a ledger of entries folded into state.
 //!
 //! Nothing here does I/O or reads a clock, except the TOML file helpers
 //! behind the default `native` feature.
@@ -33,6 +35,7 @@ pub mod error;
 pub mod money;
 pub mod quote;
 pub mod request;
+pub mod wallet;
 
 /// The README's Rust example is compiled and run as a doc test.
 #[cfg(doctest)]
@@ -44,6 +47,7 @@ pub use error::{ErrorCode, QuoteError};
 pub use money::{MAX_AMOUNT, Multiplier, Rounding};
 pub use quote::{Factor, Line, Quote, QuoteResult, quote};
 pub use request::{Item, ItemSpec, MAX_ITEMS, Request, RequestSpec};
+pub use wallet::{Wallet, WalletError, WalletPolicy};
 
 #[cfg(feature = "wasm")]
 pub mod wasm;

@@ -1,4 +1,5 @@
-//! The `genprice` command line: price requests, check and print catalogs.
+//! The `genprice` command line: price requests, check and print catalogs,
+//! run wallet operations against a ledger file.
 //!
 //! Results are JSON on stdout, messages on stderr. Exit status: 0 when
 //! everything succeeded, 1 when a request could not be priced or a catalog
@@ -10,6 +11,8 @@ use serde_json::{Value, json};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod wallet_cli;
 
 /// Exact credit quotes for AI-generation studios.
 #[derive(Parser)]
@@ -47,6 +50,10 @@ enum Command {
         #[arg(long)]
         pretty: bool,
     },
+    /// Run one credit-wallet operation (grant, hold, settle, release,
+    /// expire, refill, balance, preview) against a JSON Lines ledger; prints
+    /// the result as JSON, or {"error":{"code","message",…}} and exits 1.
+    Wallet(Box<wallet_cli::WalletArgs>),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +62,7 @@ fn main() -> ExitCode {
         Command::Quote { catalog } => run_quote(&catalog),
         Command::Check { file } => run_check(&file),
         Command::Catalog { catalog, pretty } => run_catalog(&catalog, pretty),
+        Command::Wallet(args) => wallet_cli::run(*args),
     };
     match result {
         Ok(code) => code,

@@ -1,0 +1,319 @@
+//! The credit wallet: grants from several balances at once, spent in a
+//! defined burn order, reserved by holds when a generation starts, charged
+//! only when it succeeds and given back when it fails.
+//!
+//! A pure core: no I/O, no clock (`now` is an argument, Unix milliseconds).
+//! The browser uses it to preview "this will use 40 daily + 60 monthly
+//! credits, leaving 312"; the server uses the same code to charge. A wallet
+//! is an append-only ledger of [`Entry`]s folded into state:
+//! [`Wallet::from_entries`] rebuilds it, equal field for field.
+//!
+//! ```
+//! use genprice::wallet::{Grant, GrantSource, HoldRequest, Metadata, Wallet};
+//!
+//! let mut wallet = Wallet::default();
+//! let daily = Grant { id: "daily/1".into(), source: GrantSource::Daily, amount: 100,
+//!     effective_at: 0, expires_at: Some(86_400_000), priority: 0 };
+//! let topup = Grant { id: "pack-1".into(), source: GrantSource::Topup, amount: 500,
+//!     effective_at: 0, expires_at: None, priority: 0 };
+//! wallet.grant(&daily, &Metadata::default(), 0)?;
+//! wallet.grant(&topup, &Metadata::default(), 0)?;
+//!
+//! let preview = wallet.preview(160, 1_000)?;           // daily first: it expires
+//! assert_eq!(preview.allocations[0].amount, 100);
+//! assert_eq!(preview.available_after, 440);
+//!
+//! let request = HoldRequest { id: "gen-1".into(), amount: 160, ttl: 600_000,
+//!     metadata: Metadata::default() };
+//! wallet.hold(&request, 1_000)?;                        // generation starts
+//! wallet.settle("gen-1", 120, 5_000)?;                 // 3 of 4 images made
+//! assert_eq!(wallet.balance(5_000)?.available, 480);
+//!
+//! let again = Wallet::from_entries(Default::default(), wallet.entries().to_vec())?;
+//! assert_eq!(again, wallet);
+//! # Ok::<(), genprice::wallet::WalletError>(())
+//! ```
+//!
+//! # Invariants
+//!
+//! Each rule has a test of the same name (`src/wallet/tests.rs`,
+//! `tests/wallet_*.rs`); `docs/wallet.md` states them at length.
+//!
+//! 1. **`credits_are_conserved`**: for every grant,
+//!    `amount = available + held + spent + expired`; no operation creates or
+//!    destroys a credit, so for the wallet
+//!    `granted = available + upcoming + held + spent + expired`.
+//! 2. **`no_balance_goes_below_zero`**: every figure is a `u64`, every
+//!    change is checked, and the wallet's total granted is at most
+//!    2^53 − 1 (`amount_overflow` otherwise), so no sum overflows.
+//! 3. **`grant_is_idempotent_on_id`**: the same grant id with the same
+//!    fields is a no-op returning the original entry; with other fields it
+//!    is `grant_conflict`.
+//! 4. **`grant_expiry_is_exclusive`**: a grant is spendable from
+//!    `effectiveAt` (inclusive) to `expiresAt` (exclusive).
+//! 5. **`burn_order_is_soonest_expiry_then_priority_then_oldest_then_id`**,
+//!    unless the policy's `burnOrder` lists sources to spend first
+//!    (**`burn_order_policy_puts_listed_sources_first`**).
+//! 6. **`preview_changes_nothing_and_matches_hold`**.
+//! 7. **`hold_reserves_all_or_nothing`**: a hold takes its whole amount
+//!    from specific grants, or fails with `insufficient_credits`
+//!    (`requested`, `available`, `shortfall`) and takes nothing.
+//! 8. **`hold_resolves_at_most_once`**: settle, release and expiry each
+//!    resolve a pending hold; after that, another resolution is
+//!    `already_settled`, `already_released` or `hold_expired`.
+//! 9. **`settle_cannot_exceed_hold`**: `exceeds_hold`.
+//! 10. **`partial_settle_charges_in_allocation_order`**: the charge is
+//!     taken from the hold's allocations in order (its burn order), the rest
+//!     goes back to the grants it came from.
+//! 11. **`retry_returns_the_original_result`**: repeating a grant, hold,
+//!     settle, release or refill with the same id and arguments returns the
+//!     original entry (`replayed: true`) and changes nothing; the same hold
+//!     id with other arguments is `hold_conflict`.
+//! 12. **`held_credits_do_not_expire_while_held`**, and
+//!     **`expired_grant_returns_credits_as_expired`**: credits a hold gives
+//!     back to a grant past its expiry are recorded as expired in the same
+//!     entry.
+//! 13. **`hold_expires_after_ttl`**: from `createdAt + ttl` on, a pending
+//!     hold is expired and released.
+//! 14. **`every_operation_expires_what_is_due_first`**: an operation at
+//!     `now` first appends the expire entry due at `now`, if any.
+//! 15. **`refill_is_idempotent_per_period`**, with its rollover rule
+//!     (`none`, `capped`, `full`).
+//! 16. **`time_never_goes_backwards`**: an operation or entry dated before
+//!     the last entry is refused (`time_before_last_entry`,
+//!     `invalid_ledger`).
+//! 17. **`failed_operation_changes_nothing`**.
+//! 18. **`replay_rebuilds_identical_state`**: `from_entries(entries)` equals
+//!     the wallet that wrote them; an entry that does not follow from
+//!     the ones before is `invalid_ledger`.
+
+// WalletError carries its details (requested, available, shortfall, hold,
+// grant, line, path) as typed fields so they serialize as data; that makes it
+// 168 bytes. Errors are the cold path, and a flat struct keeps `e.code` and
+// `e.shortfall` plain field reads for callers.
+#![allow(
+    clippy::result_large_err,
+    reason = "WalletError keeps its details as typed fields"
+)]
+
+mod balance;
+mod burn;
+mod command;
+mod error;
+mod expire;
+mod grant;
+mod hold;
+mod ledger;
+mod policy;
+mod refill;
+mod time;
+
+#[cfg(test)]
+mod tests;
+
+pub use balance::{Balance, GrantBalance, NextExpiry, SourceBalance};
+pub use burn::{Preview, SourceAmount};
+pub use command::{Answer, Command};
+pub use error::WalletError;
+pub use grant::{Grant, GrantSource, GrantState};
+pub use hold::{HoldRequest, HoldState, HoldStatus};
+pub use ledger::{
+    Allocation, Entry, ExpireEntry, ExpiredGrant, ExpiredHold, GrantEntry, GrantLine, HoldEntry,
+    Metadata, RefillEntry, ReleaseEntry, SettleEntry,
+};
+pub use policy::{Allowance, Rollover, WalletPolicy};
+pub use refill::Refill;
+pub use time::{MAX_ID_LEN, MAX_TEXT_LEN, MAX_TIME, Millis};
+
+use crate::error::ErrorCode;
+use refill::RefillState;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A credit wallet: its policy, and the state folded from its ledger.
+///
+/// Two wallets are equal when their policy, grants, holds, refills and
+/// entries are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wallet {
+    policy: WalletPolicy,
+    grants: BTreeMap<String, GrantState>,
+    holds: BTreeMap<String, HoldState>,
+    refills: BTreeMap<String, RefillState>,
+    /// Sum of every grant's amount; at most 2^53 − 1.
+    granted: u64,
+    entries: Vec<Entry>,
+}
+
+/// What a successful operation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Receipt {
+    /// The operation's entry: the one appended, or on a retry the original.
+    pub entry: Entry,
+    /// True when the call repeated an earlier one and changed nothing.
+    pub replayed: bool,
+    /// The expire entry appended just before `entry`, when holds or grants
+    /// were due to expire at the operation's `now`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expired: Option<Entry>,
+}
+
+impl Receipt {
+    /// The entries this call appended, in order (none on a retry).
+    pub fn appended(&self) -> Vec<&Entry> {
+        if self.replayed {
+            return Vec::new();
+        }
+        self.expired.iter().chain([&self.entry]).collect()
+    }
+}
+
+impl Wallet {
+    /// An empty wallet with a policy (checked with
+    /// [`WalletPolicy::validate`]).
+    pub fn new(policy: WalletPolicy) -> Result<Wallet, WalletError> {
+        policy.validate()?;
+        Ok(Wallet {
+            policy,
+            ..Wallet::default()
+        })
+    }
+
+    /// Rebuilds a wallet by folding `entries` in order ([`Wallet::apply`]).
+    /// Errors: `invalid_policy`, or `invalid_ledger` with `line` = the
+    /// 1-based position of the first entry that does not follow.
+    pub fn from_entries(
+        policy: WalletPolicy,
+        entries: impl IntoIterator<Item = Entry>,
+    ) -> Result<Wallet, WalletError> {
+        let mut wallet = Wallet::new(policy)?;
+        for entry in entries {
+            wallet.apply(entry)?;
+        }
+        Ok(wallet)
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &WalletPolicy {
+        &self.policy
+    }
+
+    /// Replaces the policy (a plan change). Entries already written keep
+    /// what the old policy decided.
+    pub fn set_policy(&mut self, policy: WalletPolicy) -> Result<(), WalletError> {
+        policy.validate()?;
+        self.policy = policy;
+        Ok(())
+    }
+
+    /// Every entry, in order.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The entry with sequence number `seq` (from 1).
+    pub fn entry(&self, seq: u64) -> Option<&Entry> {
+        let index = usize::try_from(seq.checked_sub(1)?).ok()?;
+        self.entries.get(index)
+    }
+
+    /// Time of the last entry, if any.
+    pub fn last_at(&self) -> Option<Millis> {
+        self.entries.last().map(Entry::at)
+    }
+
+    /// Sequence number the next entry gets.
+    pub fn next_seq(&self) -> u64 {
+        // A ledger longer than u64::MAX entries cannot exist in memory.
+        u64::try_from(self.entries.len())
+            .unwrap_or(u64::MAX)
+            .saturating_add(1)
+    }
+
+    /// A grant and where its credits are, by id.
+    pub fn grant_state(&self, id: &str) -> Option<&GrantState> {
+        self.grants.get(id)
+    }
+
+    /// Every grant, by id.
+    pub fn grants(&self) -> impl Iterator<Item = &GrantState> {
+        self.grants.values()
+    }
+
+    /// A hold and its outcome, by id.
+    pub fn hold_state(&self, id: &str) -> Option<&HoldState> {
+        self.holds.get(id)
+    }
+
+    /// Every hold, by id.
+    pub fn holds(&self) -> impl Iterator<Item = &HoldState> {
+        self.holds.values()
+    }
+
+    /// Sum of every grant's amount.
+    pub fn granted(&self) -> u64 {
+        self.granted
+    }
+
+    /// `time_before_last_entry` if `now` is before the last entry.
+    pub(crate) fn check_now(&self, now: Millis) -> Result<(), WalletError> {
+        match self.last_at() {
+            Some(last) if now < last => Err(WalletError::new(
+                ErrorCode::TimeBeforeLastEntry,
+                format!("now {now} is before the last ledger entry at {last}"),
+            )
+            .with_path("now")),
+            _ => Ok(()),
+        }
+    }
+
+    /// A receipt repeating the entry `seq` (an idempotent retry).
+    pub(crate) fn replay(&self, seq: u64) -> Result<Receipt, WalletError> {
+        let entry = self
+            .entry(seq)
+            .cloned()
+            .ok_or_else(|| WalletError::ledger(format!("no entry {seq}")))?;
+        Ok(Receipt {
+            entry,
+            replayed: true,
+            expired: None,
+        })
+    }
+
+    /// Runs one operation at `now`: checks the time, appends the expire
+    /// entry due at `now` (if any), then asks `build` for the operation's
+    /// entry given the wallet after that expiry and the entry's `seq`, and
+    /// applies it. If `build` or `apply` fails, nothing changes — not even
+    /// the expiry.
+    pub(crate) fn commit(
+        &mut self,
+        now: Millis,
+        build: impl FnOnce(&Wallet, u64) -> Result<Entry, WalletError>,
+    ) -> Result<Receipt, WalletError> {
+        self.check_now(now)?;
+        match self.expiry_entry(now)? {
+            None => {
+                let entry = build(self, self.next_seq())?;
+                self.apply(entry.clone())?;
+                Ok(Receipt {
+                    entry,
+                    replayed: false,
+                    expired: None,
+                })
+            }
+            Some(expiry) => {
+                let mut next = self.clone();
+                next.apply(expiry.clone())?;
+                let entry = build(&next, next.next_seq())?;
+                next.apply(entry.clone())?;
+                *self = next;
+                Ok(Receipt {
+                    entry,
+                    replayed: false,
+                    expired: Some(expiry),
+                })
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! Refills: [`Wallet::refill`] grants an allowance of the policy for one
+//! billing period (a day's free credits, a month's allowance, a year's up
+//! front, per seat × seats), applying its rollover rule. Idempotent per
+//! allowance and period.
+
+use super::ledger::refill_key;
+use super::time::{check_id, check_time};
+use super::{
+    Entry, ExpiredGrant, Grant, Millis, Receipt, RefillEntry, Rollover, Wallet, WalletError,
+};
+use crate::error::ErrorCode;
+use serde::{Deserialize, Serialize};
+
+/// A request to refill one allowance for one period.
+///
+/// ```json
+/// {"allowance":"pro-monthly","period":"2026-11","start":1793491200000,"end":1796083200000}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Refill {
+    /// The allowance's id in the wallet's policy.
+    pub allowance: String,
+    /// The period's key, unique per allowance (`2026-11`, `2026-11-22`); no `/`.
+    pub period: String,
+    /// Period start (Unix ms): the grant's effective time.
+    pub start: Millis,
+    /// Period end (Unix ms, exclusive): the grant's expiry when the
+    /// allowance does not roll over.
+    pub end: Millis,
+    /// Seats, for a per-seat allowance (default 1; ignored otherwise).
+    #[serde(default = "one")]
+    pub seats: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+/// A refill already made, by `allowance/period`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RefillState {
+    pub allowance: String,
+    pub period: String,
+    pub start: Millis,
+    pub grant: String,
+    pub seq: u64,
+}
+
+impl Wallet {
+    /// Grants the policy's allowance `refill.allowance` for the period: one
+    /// grant `allowance/period` of `amount` (× `seats` when per seat),
+    /// effective at `start`, expiring at `end` when the allowance does not
+    /// roll over and never otherwise. With a `capped` rollover, the
+    /// allowance's earlier grants are first cut down so that what they
+    /// still have available is at most the cap; the excess is forfeited
+    /// (recorded as expired in the refill entry).
+    ///
+    /// A refill for a period already refilled returns the original entry
+    /// (`replayed`); with another start, end or seat count it is
+    /// `refill_conflict`.
+    ///
+    /// Errors also: `unknown_allowance`, `invalid_id`, `invalid_time`,
+    /// `time_before_last_entry`, `grant_conflict` (a grant already has the
+    /// id `allowance/period`), `amount_overflow`.
+    pub fn refill(&mut self, refill: &Refill, now: Millis) -> Result<Receipt, WalletError> {
+        check_id(&refill.allowance, "allowance", false)?;
+        check_id(&refill.period, "period", false)?;
+        check_time(refill.start, "start")?;
+        check_time(refill.end, "end")?;
+        check_time(now, "now")?;
+        if refill.end <= refill.start {
+            return Err(WalletError::new(
+                ErrorCode::InvalidTime,
+                format!(
+                    "period ends at {}, not after it starts at {}",
+                    refill.end, refill.start
+                ),
+            )
+            .with_path("end"));
+        }
+        let key = refill_key(&refill.allowance, &refill.period);
+        if let Some(done) = self.refills.get(&key) {
+            if let Some(Entry::Refill(original)) = self.entry(done.seq) {
+                if original.start == refill.start
+                    && original.end == refill.end
+                    && original.seats == effective_seats(self, refill)
+                {
+                    return self.replay(done.seq);
+                }
+            }
+            return Err(WalletError::new(
+                ErrorCode::RefillConflict,
+                format!("refill {key:?} was already made with another start, end or seat count"),
+            ));
+        }
+        let allowance = self
+            .policy
+            .allowance(&refill.allowance)
+            .ok_or_else(|| {
+                WalletError::new(
+                    ErrorCode::UnknownAllowance,
+                    format!("the policy has no allowance {:?}", refill.allowance),
+                )
+                .with_path("allowance")
+            })?
+            .clone();
+        let seats = effective_seats(self, refill);
+        let amount = allowance
+            .amount
+            .checked_mul(seats)
+            .filter(|a| *a <= crate::MAX_AMOUNT)
+            .ok_or_else(|| {
+                WalletError::new(
+                    ErrorCode::AmountOverflow,
+                    format!("{} × {seats} seats is above 2^53 − 1", allowance.amount),
+                )
+            })?;
+        self.commit(now, |wallet, seq| {
+            if wallet.grants.contains_key(&key) {
+                return Err(WalletError::new(
+                    ErrorCode::GrantConflict,
+                    format!("a grant {key:?} already exists"),
+                )
+                .with_grant(&key));
+            }
+            wallet.check_room_for(amount)?;
+            let forfeited = match allowance.rollover {
+                Rollover::Capped { cap } => wallet.over_cap(&refill.allowance, refill.start, cap),
+                Rollover::None | Rollover::Full => Vec::new(),
+            };
+            Ok(Entry::Refill(RefillEntry {
+                seq,
+                at: now,
+                allowance: refill.allowance.clone(),
+                period: refill.period.clone(),
+                start: refill.start,
+                end: refill.end,
+                seats,
+                forfeited,
+                grant: Grant {
+                    id: key.clone(),
+                    source: allowance.source,
+                    amount,
+                    effective_at: refill.start,
+                    expires_at: match allowance.rollover {
+                        Rollover::None => Some(refill.end),
+                        Rollover::Capped { .. } | Rollover::Full => None,
+                    },
+                    priority: allowance.priority,
+                },
+            }))
+        })
+    }
+
+    /// What the allowance's grants from periods starting before `start`
+    /// have available above `cap`, to forfeit oldest first.
+    fn over_cap(&self, allowance: &str, start: Millis, cap: u64) -> Vec<ExpiredGrant> {
+        let mut earlier: Vec<(Millis, &str, u64)> = self
+            .refills
+            .values()
+            .filter(|r| r.allowance == allowance && r.start < start)
+            .filter_map(|r| {
+                let g = self.grants.get(&r.grant)?;
+                (g.available > 0).then_some((r.start, r.grant.as_str(), g.available))
+            })
+            .collect();
+        earlier.sort();
+        let total = earlier.iter().fold(0u64, |sum, e| sum.saturating_add(e.2));
+        let mut excess = total.saturating_sub(cap);
+        let mut forfeited = Vec::new();
+        for (_, grant, available) in earlier {
+            if excess == 0 {
+                break;
+            }
+            let amount = excess.min(available);
+            excess -= amount;
+            forfeited.push(ExpiredGrant {
+                grant: grant.to_string(),
+                amount,
+            });
+        }
+        forfeited
+    }
+}
+
+/// Seats a refill counts: its seat count for a per-seat allowance, else 1
+/// (also when the policy no longer has the allowance, for retries).
+fn effective_seats(wallet: &Wallet, refill: &Refill) -> u64 {
+    match wallet.policy.allowance(&refill.allowance) {
+        Some(a) if !a.per_seat => 1,
+        _ => refill.seats,
+    }
+}
