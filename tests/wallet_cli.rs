@@ -1,5 +1,6 @@
 //! `genprice wallet` as a user runs it: a ledger file, one operation per
 //! call, JSON on stdout, exit codes.
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

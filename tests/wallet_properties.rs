@@ -14,6 +14,7 @@
 //! A failure prints the minimal failing sequence, and proptest saves its
 //! seed in `tests/wallet_properties.proptest-regressions`, replayed first on
 //! the next run.
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

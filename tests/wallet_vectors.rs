@@ -20,6 +20,7 @@
 //! and each element matches, anything else if equal. Messages are not part of
 //! the contract and are never compared. After the last step, the ledger is
 //! replayed and must give the same wallet.
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
