@@ -1,0 +1,63 @@
+// A typed consumer of the npm package, checked with `tsc --noEmit` against
+// the generated declarations (pkg/web/genprice.d.ts via pkg/index.d.ts).
+// The @ts-expect-error lines fail the check if the types ever become `any`.
+import {
+  createEngine,
+  defaultCatalog,
+  Engine,
+  type Catalog,
+  type ErrorCode,
+  type GenpriceError,
+  type Line,
+  type Product,
+  type Quote,
+  type QuoteResult,
+  type RequestSpec,
+} from "../../../pkg/index.js";
+
+const engine: Engine = createEngine(defaultCatalog);
+const request: RequestSpec = { product: "video/veo-3", seconds: 8, resolution: "1080p", options: { audio: "on" } };
+const quote: Quote = engine.quote(request);
+const total: number = quote.total;
+const line: Line = quote.lines[0];
+const multiplier: string = line.factors[0].multiplier;
+const fingerprint: string = quote.catalog.fingerprint;
+
+const results: QuoteResult[] = engine.quoteMany([request, { items: [request, { product: "image/flux-pro", outputs: 2 }] }]);
+for (const result of results) {
+  if ("error" in result) {
+    const code: ErrorCode = result.error.code;
+    const path: string | undefined = result.error.path;
+    console.log(code, path);
+  } else {
+    console.log(result.total.toFixed(0), result.display);
+  }
+}
+
+const catalog: Catalog = engine.catalog();
+const videos: Product[] = catalog.products.filter((p) => p.studio === "video");
+const maxSeconds: number | undefined = videos[0].quantity?.max;
+const resolutions: string[] = Object.keys(videos[0].resolutions);
+
+try {
+  engine.quote({ product: "video/veo-3", resolution: "8k" });
+} catch (e) {
+  const error = e as GenpriceError;
+  switch (error.code) {
+    case "resolution_not_allowed":
+    case "duration_out_of_range":
+      console.log(error.path, error.message);
+      break;
+    default:
+      throw error;
+  }
+}
+
+// @ts-expect-error unknown request fields are not part of the contract
+engine.quote({ product: "video/veo-3", duration: 8 });
+// @ts-expect-error amounts are numbers, not strings
+const wrong: string = quote.total;
+// @ts-expect-error a studio is one of a fixed set
+const studio: Product["studio"] = "podcast";
+
+console.log(total, multiplier, fingerprint, maxSeconds, resolutions, wrong, studio);
