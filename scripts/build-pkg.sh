@@ -10,31 +10,39 @@ source scripts/setup.sh
 need_wasm_toolchain
 need_node_modules
 
-echo "== build: cargo (wasm32, profile wasm-release)" >&2
-cargo build --locked --quiet --lib --target wasm32-unknown-unknown --profile wasm-release \
-  --no-default-features --features wasm
-wasm=target/wasm32-unknown-unknown/wasm-release/genprice.wasm
+# build_module FEATURES DIR: compiles the crate with FEATURES and writes the
+# web (browsers, bundlers) and nodejs (CommonJS) bindings under DIR/web and DIR/node.
+build_module() {
+  local features=$1 dir=$2
+  echo "== build: cargo (wasm32, profile wasm-release, features $features)" >&2
+  cargo build --locked --quiet --lib --target wasm32-unknown-unknown --profile wasm-release \
+    --no-default-features --features "$features"
+  local wasm=target/wasm32-unknown-unknown/wasm-release/genprice.wasm
+  echo "== build: wasm-bindgen + wasm-opt -> $dir" >&2
+  rm -rf "$dir/web" "$dir/node"
+  for target in web nodejs; do
+    local out=$dir/${target%js}
+    wasm-bindgen --target "$target" --out-dir "$out" --out-name genprice "$wasm"
+    # The features Rust enables by default for wasm32 (wasm-opt must know them).
+    npx --no-install wasm-opt -Oz --strip-debug --strip-producers \
+      --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+      --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
+      "$out/genprice_bg.wasm" -o "$out/genprice_bg.wasm"
+  done
+  echo '{ "type": "commonjs" }' > "$dir/node/package.json"
+  # wasm-bindgen copies inline_js snippets as ES modules; the nodejs target requires() them.
+  if [ -d "$dir/node/snippets" ]; then node scripts/cjs-snippets.cjs "$dir/node/snippets"; fi
+}
 
-echo "== build: wasm-bindgen + wasm-opt" >&2
-rm -rf pkg/web pkg/node
-for target in web nodejs; do
-  out=pkg/${target%js}
-  wasm-bindgen --target "$target" --out-dir "$out" --out-name genprice "$wasm"
-  # The features Rust enables by default for wasm32 (wasm-opt must know them).
-  npx --no-install wasm-opt -Oz --strip-debug --strip-producers \
-    --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
-    --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
-    "$out/genprice_bg.wasm" -o "$out/genprice_bg.wasm"
-done
-echo '{ "type": "commonjs" }' > pkg/node/package.json
-# wasm-bindgen copies inline_js snippets as ES modules; the nodejs target requires() them.
-node scripts/cjs-snippets.cjs pkg/node/snippets
+# The pricing engine (what every page loads), then the engine + credit wallet.
+build_module wasm pkg
+build_module wallet-wasm pkg/wallet
 
 echo "== build: default catalog" >&2
 catalog=$(cargo run --locked --quiet -- catalog --catalog pricing.toml)
 printf '// Generated from pricing.toml by scripts/build-pkg.sh.\nexport default %s;\n' "$catalog" > pkg/catalog.js
 printf '// Generated from pricing.toml by scripts/build-pkg.sh.\n"use strict";\nmodule.exports = %s;\n' "$catalog" > pkg/catalog.cjs
 
-raw=$(wc -c < pkg/web/genprice_bg.wasm)
-gz=$(gzip -9c pkg/web/genprice_bg.wasm | wc -c)
-echo "== built pkg/: wasm $raw bytes raw, $gz gzipped" >&2
+for wasm in pkg/web/genprice_bg.wasm pkg/wallet/web/genprice_bg.wasm; do
+  echo "== built $wasm: $(wc -c < "$wasm") bytes raw, $(gzip -9c "$wasm" | wc -c) gzipped" >&2
+done

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// A wallet's credits at a time. Always
 /// `granted = available + upcoming + held + spent + expired`, in total, per
 /// source and per grant.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Balance {
@@ -35,6 +36,7 @@ pub struct Balance {
 }
 
 /// The next expiry of spendable credits.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NextExpiry {
@@ -45,6 +47,7 @@ pub struct NextExpiry {
 }
 
 /// Credits of one source.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SourceBalance {
@@ -65,6 +68,7 @@ pub struct SourceBalance {
 }
 
 /// Credits of one grant.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GrantBalance {

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 
 /// What a spend of `amount` would draw, without changing anything: "this
 /// will use 40 daily + 60 monthly credits, leaving 312".
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Preview {
@@ -27,6 +28,7 @@ pub struct Preview {
 }
 
 /// Credits of one source.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SourceAmount {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 /// {"op":"balance"}
 /// {"op":"preview","amount":96}
 /// ```
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Command {
@@ -60,6 +61,7 @@ pub enum Command {
 }
 
 /// The result of a [`Command`], tagged by `type`.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Answer {

@@ -14,6 +14,7 @@ use std::fmt;
 /// ```json
 /// {"code":"insufficient_credits","message":"…","requested":100,"available":60,"shortfall":40}
 /// ```
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WalletError {

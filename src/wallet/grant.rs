@@ -9,6 +9,7 @@ use std::fmt;
 
 /// Where a grant's credits come from. Shown per source in a balance, and
 /// usable to order spending ([`crate::wallet::WalletPolicy::burn_order`]).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantSource {
@@ -83,6 +84,7 @@ impl fmt::Display for GrantSource {
 /// {"id":"daily/2026-11-22","source":"daily","amount":100,"effectiveAt":1795305600000,
 ///  "expiresAt":1795392000000,"priority":0}
 /// ```
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Grant {
@@ -143,6 +145,7 @@ impl Grant {
 
 /// A grant and where its credits are now. Always
 /// `amount = available + held + spent + expired` (credits are conserved).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct GrantState {

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// ```json
 /// {"id":"gen-81f2","amount":96,"ttl":600000,"metadata":{"studio":"image","product":"image/flux-pro"}}
 /// ```
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HoldRequest {
@@ -33,6 +34,7 @@ pub struct HoldRequest {
 }
 
 /// Where a hold stands.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "camelCase", deny_unknown_fields)]
 pub enum HoldStatus {
@@ -50,6 +52,7 @@ pub enum HoldStatus {
 }
 
 /// A hold and its outcome.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HoldState {

@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 
 /// What a Credits page groups history by. Every field is optional free
 /// text (at most 1024 bytes each).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Metadata {
@@ -56,6 +57,7 @@ impl Metadata {
 }
 
 /// Credits a hold took from one grant.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Allocation {
@@ -69,6 +71,7 @@ pub struct Allocation {
 
 /// What became of one allocation of a hold when it resolved:
 /// `charged + returned + expired` is the allocation's amount.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GrantLine {
@@ -84,6 +87,7 @@ pub struct GrantLine {
 }
 
 /// Credits of one grant recorded as expired (or forfeited by a refill).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpiredGrant {
@@ -94,6 +98,7 @@ pub struct ExpiredGrant {
 }
 
 /// A hold released by expiry, and where its credits went.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpiredHold {
@@ -104,6 +109,7 @@ pub struct ExpiredHold {
 }
 
 /// A grant was made.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GrantEntry {
@@ -119,6 +125,7 @@ pub struct GrantEntry {
 }
 
 /// Credits were reserved for a generation.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HoldEntry {
@@ -142,6 +149,7 @@ pub struct HoldEntry {
 }
 
 /// A hold was charged, fully or in part; the rest went back.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SettleEntry {
@@ -162,6 +170,7 @@ pub struct SettleEntry {
 }
 
 /// A hold was released: nothing charged, everything went back.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ReleaseEntry {
@@ -180,6 +189,7 @@ pub struct ReleaseEntry {
 
 /// Holds past their ttl were released and grants past their expiry lost
 /// their available credits.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExpireEntry {
@@ -194,6 +204,7 @@ pub struct ExpireEntry {
 }
 
 /// An allowance was refilled for a period.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RefillEntry {
@@ -221,6 +232,7 @@ pub struct RefillEntry {
 /// One ledger entry. On the wire an object whose `type` says which:
 /// `grant`, `hold`, `settle`, `release`, `expire` or `refill`; each has a
 /// `seq` (1, 2, 3 … with no gaps) and an `at` time (never decreasing).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum Entry {

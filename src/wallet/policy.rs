@@ -19,6 +19,7 @@ use std::collections::BTreeSet;
 ///    {"id":"team-seat","source":"seat","amount":150,"perSeat":true},
 ///    {"id":"creator","source":"monthly","amount":1000,"rollover":{"mode":"capped","cap":500}}]}
 /// ```
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WalletPolicy {
@@ -34,6 +35,7 @@ pub struct WalletPolicy {
 
 /// Credits granted every period by a refill (a daily free grant, a monthly
 /// or annual allowance, a per-seat allowance, add-on units).
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Allowance {
@@ -56,6 +58,7 @@ pub struct Allowance {
 }
 
 /// What becomes of an allowance's unused credits at the next period.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "mode", rename_all = "camelCase", deny_unknown_fields)]
 pub enum Rollover {

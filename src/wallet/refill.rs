@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 /// ```json
 /// {"allowance":"pro-monthly","period":"2026-11","start":1793491200000,"end":1796083200000}
 /// ```
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Refill {

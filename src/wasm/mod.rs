@@ -12,8 +12,12 @@
 
 mod convert;
 mod engine;
+#[cfg(feature = "wallet-wasm")]
+mod wallet;
 
 pub use engine::Engine;
+#[cfg(feature = "wallet-wasm")]
+pub use wallet::WalletHandle;
 
 use wasm_bindgen::prelude::*;
 
@@ -21,6 +25,8 @@ use wasm_bindgen::prelude::*;
 const TS_TYPES: &'static str = r#"
 /** An exact decimal multiplier with at most 4 places, as a string: "1.5". */
 export type Multiplier = string;
+/** A time: whole Unix milliseconds (`Date.now()`). */
+export type Millis = number;
 "#;
 
 /// Logs panics to the console in debug builds (release builds abort with a

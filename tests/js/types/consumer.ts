@@ -61,3 +61,14 @@ const wrong: string = quote.total;
 const studio: Product["studio"] = "podcast";
 
 console.log(total, multiplier, fingerprint, maxSeconds, resolutions, wrong, studio);
+
+// The wallet module: its types are generated too.
+import { Wallet, type Balance, type Preview, type WalletPolicy } from "../../../pkg/wallet.js";
+const policy: WalletPolicy = { burnOrder: ["daily", "monthly", "topup"], allowances: [] };
+const wallet = new Wallet(policy, []);
+const balance: Balance = wallet.balance(Date.now());
+const preview: Preview = wallet.preview(quote.total, Date.now());
+const availableAfter: number = preview.availableAfter;
+// @ts-expect-error commands are a closed set
+wallet.execute({ op: "refund", id: "x" }, 0);
+console.log(balance.available, availableAfter);
