@@ -27,8 +27,6 @@ for target in web nodejs; do
     "$out/genprice_bg.wasm" -o "$out/genprice_bg.wasm"
 done
 echo '{ "type": "commonjs" }' > pkg/node/package.json
-# wasm-bindgen copies inline_js snippets as ES modules; the nodejs target requires() them.
-node scripts/cjs-snippets.cjs pkg/node/snippets
 
 echo "== build: default catalog" >&2
 catalog=$(cargo run --locked --quiet -- catalog --catalog pricing.toml)
