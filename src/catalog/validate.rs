@@ -67,7 +67,9 @@ fn to_camel(name: &str) -> String {
         if c == '_' {
             upper = true;
         } else if upper {
-            out.extend(c.to_uppercase());
+            // Schema names are ASCII; `char::to_uppercase` would bring
+            // Unicode's case tables (12 KB) into the browser build.
+            out.push(c.to_ascii_uppercase());
             upper = false;
         } else {
             out.push(c);
