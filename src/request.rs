@@ -326,7 +326,7 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
                 })?;
                 out.push((name.clone(), text));
             }
-            out.sort();
+            crate::sort_small_by(&mut out, |a, b| a < b);
             out
         }
         Some(other) => {

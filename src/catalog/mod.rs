@@ -286,7 +286,7 @@ impl Catalog {
                 diagnostics.into_iter().map(|d| d.render_json()).collect(),
             ));
         }
-        spec.products.sort_by(|a, b| a.id.cmp(&b.id));
+        crate::sort_small_by(&mut spec.products, |a, b| a.id < b.id);
         let fingerprint = fingerprint::fingerprint(&spec)?;
         let reference = Arc::new(CatalogRef {
             id: spec.id.clone(),
