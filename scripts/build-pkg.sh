@@ -30,8 +30,6 @@ build_module() {
       "$out/genprice_bg.wasm" -o "$out/genprice_bg.wasm"
   done
   echo '{ "type": "commonjs" }' > "$dir/node/package.json"
-  # wasm-bindgen copies inline_js snippets as ES modules; the nodejs target requires() them.
-  if [ -d "$dir/node/snippets" ]; then node scripts/cjs-snippets.cjs "$dir/node/snippets"; fi
 }
 
 # The pricing engine (what every page loads), then the engine + credit wallet.

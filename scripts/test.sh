@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Runs every test suite of genprice: formatting, lints, docs, unit,
-# integration, property and vector tests, doc tests, and the benchmarks in
-# test mode (each benchmark runs once, so they cannot rot).
+# Runs every test suite of genprice:
+#   Rust: formatting, clippy (native, core without `native`, wasm32), docs,
+#         unit, integration, property and vector tests, doc tests, and the
+#         benchmarks once in test mode;
+#   wasm: builds pkg/ and runs the binding tests under Node (wasm-bindgen-test);
+#   JS:   tsc on a typed consumer, then node's test runner on tests/js/
+#         (shared vectors, native-vs-wasm differential, wallet vectors,
+#         packaging in Node ESM/CJS and Vite, the studio page in Chromium);
+#   and prints the size and speed report (failing only on the size budget).
 #
-# Needs only the Rust toolchain; installs missing rustfmt/clippy components.
-# Idempotent. Fails loudly: the first failing step stops the run, non-zero.
+# Installs what it needs (the wasm32 target, the wasm-bindgen CLI pinned to
+# Cargo.lock, npm dev dependencies, Debian's chromium), idempotently, and
+# fails loudly: the first failing step stops the run with a non-zero status.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,18 +19,27 @@ step() { printf '\n== %s\n' "$*" >&2; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 
 command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain (https://rustup.rs)"
+command -v node >/dev/null || die "node not found: install Node.js and npm"
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt || die "cannot install rustfmt"
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy || die "cannot install clippy"
+
+step "setup (wasm32 target, wasm-bindgen CLI, npm dev dependencies, chromium)"
+source scripts/setup.sh
+need_wasm_toolchain
+need_node_modules
+need_chromium
 
 step "format (cargo fmt --check)"
 cargo fmt --all -- --check
 
-step "lints (clippy, warnings are errors; the core also without the native feature)"
+step "lints (clippy, warnings are errors: native, core without native, wasm32 bindings)"
 cargo clippy --locked --all-targets -- -D warnings
 cargo clippy --locked --lib --no-default-features -- -D warnings
+cargo clippy --locked --target wasm32-unknown-unknown --no-default-features --features wallet-wasm --lib --tests -- -D warnings
 
 step "docs (every public item documented, no broken links)"
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --quiet --target wasm32-unknown-unknown --no-default-features --features wallet-wasm
 
 step "benchmarks, each run once in test mode"
 cargo test --locked --benches
@@ -33,3 +49,19 @@ cargo test --locked --lib --bins --tests
 
 step "doc tests (including the README's Rust example)"
 cargo test --locked --doc
+
+step "build pkg/ (wasm-release, wasm-bindgen, wasm-opt)"
+bash scripts/build-pkg.sh
+
+step "wasm binding tests under Node (wasm-bindgen-test)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --locked --target wasm32-unknown-unknown --no-default-features --features wasm --test wasm
+
+step "TypeScript: a typed consumer against the generated declarations"
+npx --no-install tsc -p tests/js/types
+
+step "size and speed report"
+node scripts/report.mjs
+
+step "JavaScript suites (node --test tests/js/)"
+node --test tests/js/

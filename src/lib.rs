@@ -51,3 +51,34 @@ pub use wallet::{Wallet, WalletError, WalletPolicy};
 
 #[cfg(feature = "wasm")]
 pub mod wasm;
+
+/// A stable insertion sort, for the short lists the engine sorts (products
+/// of a catalog, options of a request): a few hundred bytes of wasm where
+/// `slice::sort_by` costs kilobytes per element type.
+pub(crate) fn sort_small_by<T>(items: &mut [T], mut less: impl FnMut(&T, &T) -> bool) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 {
+            match (items.get(j - 1), items.get(j)) {
+                (Some(a), Some(b)) if less(b, a) => items.swap(j - 1, j),
+                _ => break,
+            }
+            j -= 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sort_small_by_is_a_stable_sort() {
+        let mut items = [(3, 'a'), (1, 'b'), (3, 'c'), (2, 'd'), (1, 'e'), (0, 'f')];
+        super::sort_small_by(&mut items, |a, b| a.0 < b.0);
+        assert_eq!(
+            items,
+            [(0, 'f'), (1, 'b'), (1, 'e'), (2, 'd'), (3, 'a'), (3, 'c')]
+        );
+        let mut empty: [u8; 0] = [];
+        super::sort_small_by(&mut empty, |a, b| a < b);
+    }
+}

@@ -20,8 +20,11 @@
 //!   are integers from 0 to 2^53 − 1; a number written with a fraction part of
 //!   zero (`10.0`, `1e1`) is that integer, since JavaScript cannot tell them
 //!   apart. Anything else is `invalid_quantity`;
-//! * option values are strings; an integer or a boolean stands for its JSON
-//!   text (`"fps": 24` is `"24"`).
+//! * option values are strings; an integer (of magnitude at most 2^53 − 1,
+//!   the integers JavaScript holds exactly) or a boolean stands for its JSON
+//!   text (`"fps": 24` is `"24"`);
+//! * messages echo integers but never floats (`seconds must be a whole
+//!   number`), so every front end writes the same message.
 
 use crate::error::{ErrorCode, QuoteError, echo, path_key};
 use crate::money::MAX_AMOUNT;
@@ -323,7 +326,7 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
                 })?;
                 out.push((name.clone(), text));
             }
-            out.sort();
+            crate::sort_small_by(&mut out, |a, b| a < b);
             out
         }
         Some(other) => {
@@ -374,7 +377,13 @@ fn read_quantity(value: &Value, path: &str) -> Result<u64, QuoteError> {
     let problem = match value {
         Value::Number(n) => match exact_integer(n) {
             Ok(v) => return Ok(v),
-            Err(problem) => format!("{problem}, found {n}"),
+            // Only exact integers are echoed: a float's text is not the
+            // same in every front end (and formatting it costs the browser
+            // build kilobytes).
+            Err(problem) => match safe_integer(n) {
+                Some(i) => format!("{problem}, found {i}"),
+                None => problem.to_string(),
+            },
         },
         other => format!("must be a non-negative integer, found {}", kind(other)),
     };
@@ -386,12 +395,18 @@ fn read_quantity(value: &Value, path: &str) -> Result<u64, QuoteError> {
     ))
 }
 
+/// An integer no larger than 2^53 − 1 in magnitude, written as an integer:
+/// the integers every front end reads exactly.
+fn safe_integer(n: &Number) -> Option<i64> {
+    n.as_i64().filter(|i| i.unsigned_abs() <= MAX_AMOUNT)
+}
+
 fn option_text(value: &Value) -> Option<String> {
     match value {
         Value::String(s) => Some(s.clone()),
         Value::Bool(b) => Some(b.to_string()),
         Value::Number(n) => {
-            if let Some(i) = n.as_i64() {
+            if let Some(i) = safe_integer(n) {
                 return Some(i.to_string());
             }
             exact_integer(n).ok().map(|u| u.to_string())
@@ -517,6 +532,33 @@ mod tests {
             let r = parse(json!({"product": "a/b", "seconds": good})).unwrap();
             assert_eq!(r.items[0].seconds, Some(expect));
         }
+    }
+
+    #[test]
+    fn messages_echo_safe_integers_but_never_floats() {
+        let message = |v: Value| parse(v).unwrap_err().message;
+        assert_eq!(
+            message(json!({"product": "a/b", "seconds": 4.5})),
+            "seconds must be a whole number"
+        );
+        assert_eq!(
+            message(json!({"product": "a/b", "seconds": -3})),
+            "seconds must not be negative, found -3"
+        );
+        assert_eq!(
+            message(json!({"product": "a/b", "seconds": 9_007_199_254_740_992u64})),
+            "seconds is larger than 2^53 - 1"
+        );
+        // Integers JavaScript cannot hold exactly are not option texts.
+        assert_eq!(
+            code(json!({"product": "a/b", "options": {"seed": 1u64 << 60}})),
+            (ErrorCode::InvalidOptionValue, Some("options.seed".into()))
+        );
+        let r = parse(json!({"product": "a/b", "options": {"fps": 24, "n": -2}})).unwrap();
+        assert_eq!(
+            r.items[0].options,
+            [("fps".into(), "24".into()), ("n".into(), "-2".into())]
+        );
     }
 
     #[test]

@@ -118,20 +118,45 @@ fn nested(depth: usize) -> JsValue {
 
 #[wasm_bindgen_test]
 fn deep_nesting_is_refused_as_natively_not_a_stack_overflow() {
-    // Past serde_json's recursion limit of 128: the same code as the CLI.
-    let err = engine().quote(&nested(200)).err().unwrap();
+    // 127 levels of nesting are fine, as for serde_json natively: the error
+    // is then about the option's value, not the nesting.
+    let err = engine().quote(&nested(125)).err().unwrap();
     assert_eq!(
         get(&err, "code").as_string().as_deref(),
-        Some("invalid_json")
+        Some("invalid_option_value")
     );
-    // So deep that JSON.stringify itself gives up: still a coded error.
-    let err = engine().quote(&nested(200_000)).err().unwrap();
-    assert_eq!(
-        get(&err, "code").as_string().as_deref(),
-        Some("invalid_request")
-    );
+    // Past serde_json's recursion limit of 128: the same code as the CLI,
+    // however deep.
+    for depth in [126, 200, 200_000] {
+        let err = engine().quote(&nested(depth)).err().unwrap();
+        assert_eq!(
+            get(&err, "code").as_string().as_deref(),
+            Some("invalid_json"),
+            "{depth}"
+        );
+    }
     // And the engine still works afterwards.
     assert!(engine().quote(&js(r#"{"product":"video/veo-3"}"#)).is_ok());
+}
+
+#[wasm_bindgen_test]
+fn class_instances_bigints_and_functions_are_refused() {
+    let engine = engine();
+    let date: JsValue = js_sys::Date::new_0().into();
+    let function: JsValue = js_sys::Function::new_no_args("").into();
+    for bad in [date, function, JsValue::bigint_from_str("1")] {
+        let request = js(r#"{"product":"video/veo-3"}"#);
+        Reflect::set(&request, &"seconds".into(), &bad).unwrap();
+        let err = engine.quote(&request).err().unwrap();
+        assert_eq!(
+            get(&err, "code").as_string().as_deref(),
+            Some("invalid_request")
+        );
+    }
+    // An object without a prototype is a plain object.
+    let request: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
+    Reflect::set(&request, &"product".into(), &"video/veo-3".into()).unwrap();
+    assert!(engine.quote(&request).is_ok());
 }
 
 #[wasm_bindgen_test]

@@ -2,7 +2,8 @@
 //!
 //! Canonical JSON is the catalog serialized with object keys sorted
 //! (byte-wise), no insignificant whitespace, and serde_json's string
-//! escaping. Products are already sorted by id and maps are ordered, so the
+//! escaping. Numbers are integers (a catalog has no floats; canonical JSON
+//! refuses them rather than pick a float format). Products are already sorted by id and maps are ordered, so the
 //! text depends only on the catalog's content, never on the order keys were
 //! written in the TOML file. The fingerprint is `sha256:` followed by the
 //! lower-case hex SHA-256 of the canonical JSON of the content *without* the
@@ -14,28 +15,29 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 
-/// Canonical JSON text of any serializable value.
+/// Canonical JSON text of any serializable value whose numbers are all
+/// integers.
 pub(crate) fn canonical_json<T: Serialize>(value: &T) -> Result<String, CatalogError> {
-    let value = serde_json::to_value(value)
-        .map_err(|e| CatalogError::new(vec![super::Diagnostic::message_only(e.to_string())]))?;
+    let fail = |message: String| CatalogError::new(vec![super::Diagnostic::message_only(message)]);
+    let value = serde_json::to_value(value).map_err(|e| fail(e.to_string()))?;
     let mut out = String::new();
-    write_canonical(&value, &mut out);
+    write_canonical(&value, &mut out)
+        .map_err(|()| fail("canonical JSON has integers only, found a float".into()))?;
     Ok(out)
 }
 
-fn write_canonical(value: &Value, out: &mut String) {
+fn write_canonical(value: &Value, out: &mut String) -> Result<(), ()> {
     match value {
         Value::Object(map) => {
-            let mut entries: Vec<_> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.cmp(b.0));
+            // serde_json's map (without `preserve_order`) is sorted by key.
             out.push('{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
+            for (i, (key, item)) in map.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
+                write_string(key, out);
                 out.push(':');
-                write_canonical(item, out);
+                write_canonical(item, out)?;
             }
             out.push('}');
         }
@@ -45,12 +47,25 @@ fn write_canonical(value: &Value, out: &mut String) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_canonical(item, out);
+                write_canonical(item, out)?;
             }
             out.push(']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        Value::String(s) => write_string(s, out),
+        Value::Null => out.push_str("null"),
+        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => out.push_str(&u.to_string()),
+            (None, Some(i)) => out.push_str(&i.to_string()),
+            (None, None) => return Err(()),
+        },
     }
+    Ok(())
+}
+
+/// `text` as a JSON string, with serde_json's escaping.
+fn write_string(text: &str, out: &mut String) {
+    out.push_str(&serde_json::to_string(text).unwrap_or_default());
 }
 
 /// `sha256:<hex>` of the canonical JSON of `spec`.
@@ -90,5 +105,13 @@ mod tests {
         other.version = "2".into();
         assert_ne!(fingerprint(&other).unwrap(), fp);
         assert!(text.starts_with(r#"{"decimals":0,"id":"test","#), "{text}");
+    }
+
+    #[test]
+    fn canonical_json_refuses_floats() {
+        let value: Value = serde_json::from_str(r#"{"a": [1, -2, 1.5]}"#).unwrap();
+        assert!(canonical_json(&value).is_err());
+        let value: Value = serde_json::from_str(r#"{"a": [1, -2, true, null]}"#).unwrap();
+        assert_eq!(canonical_json(&value).unwrap(), r#"{"a":[1,-2,true,null]}"#);
     }
 }

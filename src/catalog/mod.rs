@@ -5,7 +5,9 @@
 //! A [`Catalog`] is always valid: the only ways to get one are
 //! `Catalog::from_toml` (native builds, with `FILE:LINE:COL` diagnostics),
 //! [`Catalog::from_json_value`] (the canonical JSON form a browser loads) and
-//! [`Catalog::new`], and all three run the same semantic checks.
+//! [`Catalog::new`], and all three run the same semantic checks. TOML and
+//! JSON go through one reader (`reader.rs`), which reports every structural
+//! mistake at once, each with its path, instead of stopping at the first.
 //!
 //! Its **fingerprint** is `sha256:` + the hex SHA-256 of the canonical JSON
 //! form: object keys sorted, no
@@ -14,6 +16,7 @@
 //! every request identically.
 
 mod fingerprint;
+mod reader;
 #[cfg(feature = "native")]
 mod toml_source;
 mod validate;
@@ -137,7 +140,7 @@ impl Meter {
 /// Bounds (inclusive) and default for a product's metered quantity: seconds
 /// for a per-second product, characters for a per-character one, and so on.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct QuantityLimits {
     /// Smallest accepted quantity.
@@ -150,7 +153,7 @@ pub struct QuantityLimits {
 
 /// How many outputs (images, clips, variants) one request may ask for.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct OutputLimits {
     /// Largest accepted output count (at least 1).
@@ -168,7 +171,7 @@ impl Default for OutputLimits {
 /// A named setting (quality, audio, fps …) whose values each carry a
 /// multiplier.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProductOption {
     /// The value used when the request does not set this option.
@@ -184,7 +187,7 @@ pub struct ProductOption {
 /// `price × quantity × outputs × Π multipliers ÷ per`, rounded once by the
 /// catalog's rule, then raised to `minimum` if below it.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Product {
     /// Unique id, `<studio>/<slug>` (`video/veo-3`).
@@ -238,7 +241,7 @@ pub struct CatalogRef {
 /// The catalog's content, without its fingerprint: what [`Catalog::new`]
 /// takes and what the fingerprint hashes.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CatalogSpec {
     /// Catalog id (`"genprice-studio"`).
@@ -270,43 +273,6 @@ pub struct Catalog {
     reference: Arc<CatalogRef>,
 }
 
-/// The JSON form with its stated fingerprint, as `genprice catalog` prints it.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct CatalogDocument {
-    id: String,
-    version: String,
-    unit: String,
-    decimals: u8,
-    rounding: Rounding,
-    tiers: Vec<String>,
-    products: Vec<Product>,
-    #[serde(default)]
-    fingerprint: Option<String>,
-}
-
-impl CatalogDocument {
-    /// Validates the content and checks the stated fingerprint, if any.
-    fn into_catalog(self) -> Result<Catalog, CatalogError> {
-        let stated = self.fingerprint;
-        let catalog = Catalog::new(CatalogSpec {
-            id: self.id,
-            version: self.version,
-            unit: self.unit,
-            decimals: self.decimals,
-            rounding: self.rounding,
-            tiers: self.tiers,
-            products: self.products,
-        })?;
-        match stated {
-            Some(stated) if stated != catalog.fingerprint => Err(
-                CatalogError::fingerprint_mismatch(&stated, &catalog.fingerprint),
-            ),
-            _ => Ok(catalog),
-        }
-    }
-}
-
 /// Largest `decimals` a catalog may declare.
 pub const MAX_DECIMALS: u8 = 6;
 
@@ -320,7 +286,7 @@ impl Catalog {
                 diagnostics.into_iter().map(|d| d.render_json()).collect(),
             ));
         }
-        spec.products.sort_by(|a, b| a.id.cmp(&b.id));
+        crate::sort_small_by(&mut spec.products, |a, b| a.id < b.id);
         let fingerprint = fingerprint::fingerprint(&spec)?;
         let reference = Arc::new(CatalogRef {
             id: spec.id.clone(),
@@ -335,23 +301,21 @@ impl Catalog {
     }
 
     /// Builds a catalog from its canonical JSON form (the output of
-    /// `genprice catalog`). When the value states a `fingerprint`, it must
-    /// match the content, otherwise the error code is `fingerprint_mismatch`.
+    /// `genprice catalog`), reporting every mistake with its `camelCase`
+    /// path. When the value states a `fingerprint`, it must match the
+    /// content, otherwise the error code is `fingerprint_mismatch`.
     pub fn from_json_value(value: serde_json::Value) -> Result<Catalog, CatalogError> {
-        let doc: CatalogDocument = serde_json::from_value(value).map_err(|e| {
-            CatalogError::new(vec![Diagnostic::message_only(format!("catalog: {e}"))])
-        })?;
-        doc.into_catalog()
+        reader::load_json(&value)
     }
 
     /// Parses the canonical JSON text of a catalog; see
-    /// [`Catalog::from_json_value`].
+    /// [`Catalog::from_json_value`]. Text that is not JSON is reported with
+    /// serde_json's message.
     pub fn from_json_str(text: &str) -> Result<Catalog, CatalogError> {
-        // Straight from text, not through a Value: keeps the browser build smaller.
-        let doc: CatalogDocument = serde_json::from_str(text).map_err(|e| {
+        let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             CatalogError::new(vec![Diagnostic::message_only(format!("catalog: {e}"))])
         })?;
-        doc.into_catalog()
+        reader::load_json(&value)
     }
 
     /// Parses and validates a TOML catalog. `file` names the source in

@@ -2,67 +2,98 @@
 //! `FILE:LINE:COL: message` (native builds only: the browser receives
 //! catalogs as objects).
 //!
-//! The document is parsed into a spanned tree and walked by hand, so one run
-//! reports syntax errors, unknown keys, wrong types and negative numbers
-//! together; the semantic checks of [`validate`](super::validate) then run on
-//! what was read, and their paths are turned back into source positions.
+//! The document is parsed into a spanned tree and walked by the shared
+//! [`reader`](super::reader), so one run reports syntax errors, unknown keys,
+//! wrong types and negative numbers together; the semantic checks of
+//! [`validate`](super::validate) then run on what was read, and their paths
+//! are turned back into source positions.
 
+use super::Catalog;
+use super::reader::{self, Entry, Kind, Tree, related};
 use super::validate::{self, CatalogError, Diagnostic, Location, render};
-use super::{
-    Catalog, CatalogSpec, Meter, OutputLimits, Product, ProductOption, QuantityLimits, Studio,
-};
-use crate::error::echo;
-use crate::money::{Multiplier, Rounding};
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-type Value<'a> = Spanned<DeValue<'a>>;
+impl Tree for Spanned<DeValue<'_>> {
+    const JSON: bool = false;
 
-struct Loader<'t> {
-    text: &'t str,
-    /// Structural errors: span, path, message.
-    errors: Vec<(Range<usize>, String, String)>,
-    /// Span of every value read, by rendered (snake_case) path.
-    spans: HashMap<String, Range<usize>>,
+    fn span(&self) -> Range<usize> {
+        Spanned::span(self)
+    }
+
+    fn kind(&self) -> Kind<'_, Self> {
+        match self.get_ref() {
+            DeValue::String(s) => Kind::Str(s),
+            DeValue::Integer(i) => Kind::Int(Cow::Borrowed(i.as_str()), i.radix()),
+            DeValue::Float(f) => Kind::Float {
+                negative: f.as_str().starts_with('-'),
+                text: Some(f.as_str()),
+            },
+            DeValue::Boolean(b) => Kind::Bool(*b),
+            DeValue::Array(items) => Kind::Array(items),
+            DeValue::Table(t) => Kind::Table(entries(t)),
+            other => Kind::Other(other.type_str()),
+        }
+    }
+}
+
+fn entries<'a, 'v>(table: &'a DeTable<'v>) -> Vec<Entry<'a, Spanned<DeValue<'v>>>> {
+    table
+        .iter()
+        .map(|(key, value)| Entry {
+            key: key.get_ref(),
+            key_span: key.span(),
+            value,
+        })
+        .collect()
 }
 
 /// Parses `text` (named `file` in diagnostics) into a validated catalog.
 pub(super) fn load(text: &str, file: &str) -> Result<Catalog, CatalogError> {
     let (root, syntax_errors) = DeTable::parse_recoverable(text);
-    let mut loader = Loader {
-        text,
-        errors: Vec::new(),
-        spans: HashMap::new(),
-    };
-    for e in &syntax_errors {
-        let span = e.span().unwrap_or(0..0);
-        loader
-            .errors
-            .push((span, String::new(), e.message().trim().to_string()));
-    }
-    let root_span = root.span();
-    let spec = loader.catalog(root.get_ref(), root_span);
-
-    let mut located: Vec<(Range<usize>, String)> = loader
-        .errors
+    let read = reader::read(entries(root.get_ref()), root.span());
+    let spans: HashMap<&str, Range<usize>> = read
+        .spans
         .iter()
-        .map(|(span, _, msg)| (span.clone(), msg.clone()))
+        .map(|(path, span)| (path.as_str(), span.clone()))
         .collect();
-    for finding in validate::validate(&spec) {
+    let span_of = |path: &str| -> Range<usize> {
+        let mut current = path;
+        loop {
+            if let Some(span) = spans.get(current) {
+                return span.clone();
+            }
+            match current.rfind(['.', '[']) {
+                Some(i) => current = current.get(..i).unwrap_or_default(),
+                None => return 0..text.len().min(1),
+            }
+        }
+    };
+
+    let mut located: Vec<(Range<usize>, String)> = syntax_errors
+        .iter()
+        .map(|e| (e.span().unwrap_or(0..0), e.message().trim().to_string()))
+        .collect();
+    for p in &read.problems {
+        let message = if p.prefixed && !p.path.is_empty() {
+            format!("{}: {}", p.path, p.message)
+        } else {
+            p.message.clone()
+        };
+        located.push((p.span.clone(), message));
+    }
+    for finding in validate::validate(&read.spec) {
         let path = render(&finding.path, false);
-        if loader.errors.iter().any(|(_, p, _)| related(p, &path)) {
+        if read.problems.iter().any(|p| related(&p.path, &path)) {
             continue; // a consequence of a mistake already reported
         }
-        located.push((
-            loader.span_of(&path),
-            format!("{path}: {}", finding.message),
-        ));
+        located.push((span_of(&path), format!("{path}: {}", finding.message)));
     }
     if located.is_empty() {
-        return Catalog::new(spec);
+        return Catalog::new(read.spec);
     }
     located.sort_by_key(|(span, _)| span.start);
     Err(CatalogError::new(
@@ -84,15 +115,6 @@ pub(super) fn load(text: &str, file: &str) -> Result<Catalog, CatalogError> {
     ))
 }
 
-/// Whether one path lies on the other's branch (equal, ancestor or descendant).
-fn related(a: &str, b: &str) -> bool {
-    let under = |long: &str, short: &str| {
-        long.strip_prefix(short)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
-    };
-    !a.is_empty() && !b.is_empty() && (under(a, b) || under(b, a))
-}
-
 /// 1-based line and character column of a byte offset.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());
@@ -106,489 +128,10 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-fn join(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
-        key.to_string()
-    } else {
-        format!("{parent}.{key}")
-    }
-}
-
-fn describe(value: &DeValue<'_>) -> &'static str {
-    value.type_str()
-}
-
-impl<'t> Loader<'t> {
-    fn error(&mut self, span: Range<usize>, path: &str, message: String) {
-        let message = if path.is_empty() {
-            message
-        } else {
-            format!("{path}: {message}")
-        };
-        self.errors.push((span, path.to_string(), message));
-    }
-
-    /// The span recorded for `path` or its nearest recorded ancestor.
-    fn span_of(&self, path: &str) -> Range<usize> {
-        let mut current = path;
-        loop {
-            if let Some(span) = self.spans.get(current) {
-                return span.clone();
-            }
-            match current.rfind(['.', '[']) {
-                Some(i) => current = current.get(..i).unwrap_or_default(),
-                None => return 0..self.text.len().min(1),
-            }
-        }
-    }
-
-    /// Reports keys of `table` not in `allowed`.
-    fn check_keys(&mut self, table: &DeTable<'_>, path: &str, allowed: &[&str]) {
-        for (key, _) in table.iter() {
-            if !allowed.contains(&key.get_ref().as_ref()) {
-                let where_ = if path.is_empty() {
-                    "at the top level".to_string()
-                } else {
-                    format!("in {path}")
-                };
-                self.errors.push((
-                    key.span(),
-                    join(path, key.get_ref()),
-                    format!(
-                        "unknown key {} {where_} (expected one of: {})",
-                        echo(key.get_ref()),
-                        allowed.join(", ")
-                    ),
-                ));
-            }
-        }
-    }
-
-    fn get<'a, 'v>(
-        &mut self,
-        table: &'a DeTable<'v>,
-        path: &str,
-        key: &str,
-    ) -> Option<&'a Value<'v>> {
-        let found = table
-            .iter()
-            .find(|(k, _)| k.get_ref() == key)
-            .map(|(_, v)| v);
-        if let Some(v) = found {
-            self.spans.insert(join(path, key), v.span());
-        }
-        found
-    }
-
-    fn required<'a, 'v>(
-        &mut self,
-        table: &'a DeTable<'v>,
-        table_span: &Range<usize>,
-        path: &str,
-        key: &str,
-    ) -> Option<&'a Value<'v>> {
-        let found = self.get(table, path, key);
-        if found.is_none() {
-            let where_ = if path.is_empty() {
-                "at the top level".to_string()
-            } else {
-                format!("in {path}")
-            };
-            self.errors.push((
-                table_span.clone(),
-                join(path, key),
-                format!("missing key `{key}` {where_}"),
-            ));
-        }
-        found
-    }
-
-    fn string(&mut self, value: Option<&Value<'_>>, path: &str) -> Option<String> {
-        let value = value?;
-        match value.get_ref() {
-            DeValue::String(s) => Some(s.to_string()),
-            other => {
-                self.error(
-                    value.span(),
-                    path,
-                    format!("expected a string, found {}", describe(other)),
-                );
-                None
-            }
-        }
-    }
-
-    fn uint(&mut self, value: Option<&Value<'_>>, path: &str) -> Option<u64> {
-        let value = value?;
-        match value.get_ref() {
-            DeValue::Integer(i) => {
-                let text = i.as_str();
-                if text.starts_with('-') && text.trim_start_matches(['-', '0', '_']).is_empty() {
-                    return Some(0);
-                }
-                if text.starts_with('-') {
-                    self.error(
-                        value.span(),
-                        path,
-                        format!("must not be negative, found {i}"),
-                    );
-                    return None;
-                }
-                match u64::from_str_radix(text.trim_start_matches('+'), i.radix()) {
-                    Ok(n) => Some(n),
-                    Err(_) => {
-                        self.error(value.span(), path, format!("{i} is too large"));
-                        None
-                    }
-                }
-            }
-            DeValue::Float(f) if f.as_str().starts_with('-') => {
-                self.error(
-                    value.span(),
-                    path,
-                    format!("must not be negative, found {f}"),
-                );
-                None
-            }
-            other => {
-                self.error(
-                    value.span(),
-                    path,
-                    format!("expected a non-negative integer, found {}", describe(other)),
-                );
-                None
-            }
-        }
-    }
-
-    fn multiplier(&mut self, value: &Value<'_>, path: &str) -> Multiplier {
-        let text = match value.get_ref() {
-            DeValue::Float(f) => f.as_str().to_string(),
-            DeValue::Integer(i) if i.radix() == 10 => i.as_str().to_string(),
-            DeValue::String(s) => s.to_string(),
-            other => {
-                self.error(
-                    value.span(),
-                    path,
-                    format!(
-                        "expected a decimal multiplier like 1.25, found {}",
-                        describe(other)
-                    ),
-                );
-                return Multiplier::ONE;
-            }
-        };
-        match Multiplier::parse(&text) {
-            Ok(m) => m,
-            Err(e) => {
-                self.error(
-                    value.span(),
-                    path,
-                    format!("multiplier {} {e}", echo(&text)),
-                );
-                Multiplier::ONE
-            }
-        }
-    }
-
-    fn table<'a, 'v>(
-        &mut self,
-        value: Option<&'a Value<'v>>,
-        path: &str,
-    ) -> Option<(&'a DeTable<'v>, Range<usize>)> {
-        let value = value?;
-        match value.get_ref() {
-            DeValue::Table(t) => Some((t, value.span())),
-            other => {
-                self.error(
-                    value.span(),
-                    path,
-                    format!("expected a table, found {}", describe(other)),
-                );
-                None
-            }
-        }
-    }
-
-    fn catalog(&mut self, root: &DeTable<'_>, span: Range<usize>) -> CatalogSpec {
-        const KEYS: &[&str] = &[
-            "id", "version", "unit", "decimals", "rounding", "tiers", "products",
-        ];
-        self.check_keys(root, "", KEYS);
-        let id = self.required(root, &span, "", "id");
-        let id = self.string(id, "id").unwrap_or_default();
-        let version = self.required(root, &span, "", "version");
-        let version = self.string(version, "version").unwrap_or_default();
-        let unit = self.get(root, "", "unit");
-        let unit = if unit.is_some() {
-            self.string(unit, "unit").unwrap_or_default()
-        } else {
-            "credits".into()
-        };
-        let decimals = self.get(root, "", "decimals");
-        let decimals = match self.uint(decimals, "decimals") {
-            Some(d) => u8::try_from(d).unwrap_or(u8::MAX),
-            None => 0,
-        };
-        let rounding_value = self.required(root, &span, "", "rounding");
-        let rounding_span = rounding_value.map(|v| v.span());
-        let rounding = match self.string(rounding_value, "rounding") {
-            Some(name) => Rounding::from_name(&name).unwrap_or_else(|| {
-                self.error(
-                    rounding_span.clone().unwrap_or_default(),
-                    "rounding",
-                    format!(
-                        "unknown rounding rule {} (expected up, down, half_up or half_even)",
-                        echo(&name)
-                    ),
-                );
-                Rounding::Up
-            }),
-            None => Rounding::Up,
-        };
-        let tiers = self.required(root, &span, "", "tiers");
-        let tiers = self.string_list(tiers, "tiers");
-        let products_value = self.required(root, &span, "", "products");
-        let mut products = Vec::new();
-        if let Some(value) = products_value {
-            match value.get_ref() {
-                DeValue::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let path = format!("products[{i}]");
-                        self.spans.insert(path.clone(), item.span());
-                        if let Some((table, span)) = self.table(Some(item), &path) {
-                            products.push(self.product(table, span, &path));
-                        }
-                    }
-                }
-                other => self.error(
-                    value.span(),
-                    "products",
-                    format!(
-                        "expected an array of tables ([[products]]), found {}",
-                        describe(other)
-                    ),
-                ),
-            }
-        }
-        CatalogSpec {
-            id,
-            version,
-            unit,
-            decimals,
-            rounding,
-            tiers,
-            products,
-        }
-    }
-
-    fn string_list(&mut self, value: Option<&Value<'_>>, path: &str) -> Vec<String> {
-        let Some(value) = value else {
-            return Vec::new();
-        };
-        match value.get_ref() {
-            DeValue::Array(items) => items
-                .iter()
-                .enumerate()
-                .filter_map(|(i, item)| {
-                    let item_path = format!("{path}[{i}]");
-                    self.spans.insert(item_path.clone(), item.span());
-                    self.string(Some(item), &item_path)
-                })
-                .collect(),
-            other => {
-                self.error(
-                    value.span(),
-                    path,
-                    format!("expected an array of strings, found {}", describe(other)),
-                );
-                Vec::new()
-            }
-        }
-    }
-
-    fn product(&mut self, t: &DeTable<'_>, span: Range<usize>, path: &str) -> Product {
-        const KEYS: &[&str] = &[
-            "id",
-            "name",
-            "studio",
-            "tier",
-            "meter",
-            "price",
-            "per",
-            "minimum",
-            "quantity",
-            "outputs",
-            "resolutions",
-            "default_resolution",
-            "options",
-        ];
-        self.check_keys(t, path, KEYS);
-        let p = |key: &str| join(path, key);
-        let id = self.required(t, &span, path, "id");
-        let id = self.string(id, &p("id")).unwrap_or_default();
-        let name = self.required(t, &span, path, "name");
-        let name = self.string(name, &p("name")).unwrap_or_default();
-        let studio_value = self.required(t, &span, path, "studio");
-        let studio = self.named(
-            studio_value,
-            &p("studio"),
-            Studio::from_name,
-            "image, video, music, voice, text or edit",
-        );
-        let tier = self.required(t, &span, path, "tier");
-        let tier = self.string(tier, &p("tier")).unwrap_or_default();
-        let meter_value = self.required(t, &span, path, "meter");
-        let meter = self.named(
-            meter_value,
-            &p("meter"),
-            Meter::from_name,
-            "image, second, character, token, megapixel or call",
-        );
-        let price = self.required(t, &span, path, "price");
-        let price = self.uint(price, &p("price")).unwrap_or(0);
-        let per = self.get(t, path, "per");
-        let per = if per.is_some() {
-            self.uint(per, &p("per")).unwrap_or(1)
-        } else {
-            1
-        };
-        let minimum = self.get(t, path, "minimum");
-        let minimum = self.uint(minimum, &p("minimum")).unwrap_or(0);
-
-        let quantity_value = self.get(t, path, "quantity");
-        let quantity = self
-            .table(quantity_value, &p("quantity"))
-            .map(|(q, q_span)| {
-                let qp = p("quantity");
-                self.check_keys(q, &qp, &["min", "max", "default"]);
-                let min = self.get(q, &qp, "min");
-                let min = if min.is_some() {
-                    self.uint(min, &join(&qp, "min")).unwrap_or(1)
-                } else {
-                    1
-                };
-                let max = self.required(q, &q_span, &qp, "max");
-                let max = self.uint(max, &join(&qp, "max")).unwrap_or(min);
-                let default = self.get(q, &qp, "default");
-                let default = self.uint(default, &join(&qp, "default"));
-                QuantityLimits { min, max, default }
-            });
-
-        let outputs_value = self.get(t, path, "outputs");
-        let outputs = match self.table(outputs_value, &p("outputs")) {
-            Some((o, _)) => {
-                let op = p("outputs");
-                self.check_keys(o, &op, &["max", "default"]);
-                let max = self.get(o, &op, "max");
-                let max = self.uint(max, &join(&op, "max")).unwrap_or(1);
-                let default = self.get(o, &op, "default");
-                let default = self.uint(default, &join(&op, "default")).unwrap_or(1);
-                OutputLimits { max, default }
-            }
-            None => OutputLimits::default(),
-        };
-
-        let resolutions_value = self.get(t, path, "resolutions");
-        let resolutions = match self.table(resolutions_value, &p("resolutions")) {
-            Some((r, _)) => self.multipliers(r, &p("resolutions")),
-            None => BTreeMap::new(),
-        };
-        let default_resolution = self.get(t, path, "default_resolution");
-        let default_resolution = self.string(default_resolution, &p("default_resolution"));
-
-        let mut options = BTreeMap::new();
-        let options_value = self.get(t, path, "options");
-        if let Some((o, _)) = self.table(options_value, &p("options")) {
-            for (name, value) in o.iter() {
-                let op = join(&p("options"), name.get_ref());
-                self.spans.insert(op.clone(), value.span());
-                let Some((ot, ot_span)) = self.table(Some(value), &op) else {
-                    continue;
-                };
-                self.check_keys(ot, &op, &["default", "values"]);
-                let default = self.required(ot, &ot_span, &op, "default");
-                let default = self
-                    .option_value(default, &join(&op, "default"))
-                    .unwrap_or_default();
-                let values = self.required(ot, &ot_span, &op, "values");
-                let values = match self.table(values, &join(&op, "values")) {
-                    Some((v, _)) => self.multipliers(v, &join(&op, "values")),
-                    None => BTreeMap::new(),
-                };
-                options.insert(
-                    name.get_ref().as_ref().into(),
-                    ProductOption { default, values },
-                );
-            }
-        }
-
-        Product {
-            id: id.into(),
-            name,
-            studio: studio.unwrap_or(Studio::Image),
-            tier: tier.into(),
-            meter: meter.unwrap_or(Meter::Image),
-            price,
-            per,
-            minimum,
-            quantity,
-            outputs,
-            resolutions,
-            default_resolution,
-            options,
-        }
-    }
-
-    fn named<T>(
-        &mut self,
-        value: Option<&Value<'_>>,
-        path: &str,
-        parse: fn(&str) -> Option<T>,
-        expected: &str,
-    ) -> Option<T> {
-        let span = value.map(|v| v.span()).unwrap_or_default();
-        let name = self.string(value, path)?;
-        let parsed = parse(&name);
-        if parsed.is_none() {
-            self.error(
-                span,
-                path,
-                format!("unknown value {} (expected {expected})", echo(&name)),
-            );
-        }
-        parsed
-    }
-
-    /// An option's default: a string, or an integer or boolean taken as its text.
-    fn option_value(&mut self, value: Option<&Value<'_>>, path: &str) -> Option<String> {
-        let value = value?;
-        match value.get_ref() {
-            DeValue::Integer(i) if i.radix() == 10 => {
-                Some(i.as_str().trim_start_matches('+').to_string())
-            }
-            DeValue::Boolean(b) => Some(b.to_string()),
-            _ => self.string(Some(value), path),
-        }
-    }
-
-    fn multipliers(&mut self, table: &DeTable<'_>, path: &str) -> BTreeMap<Arc<str>, Multiplier> {
-        let mut out = BTreeMap::new();
-        for (key, value) in table.iter() {
-            let kp = join(path, key.get_ref());
-            self.spans.insert(kp.clone(), value.span());
-            // An invalid multiplier keeps its key (as 1) so that a default
-            // naming it is not reported twice.
-            let m = self.multiplier(value, &kp);
-            out.insert(key.get_ref().as_ref().into(), m);
-        }
-        out
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::QuantityLimits;
 
     const GOOD: &str = r#"
 id = "t"
@@ -736,14 +279,5 @@ id = "video/clip"
 "#;
         let b = load(reordered, "b").unwrap();
         assert_eq!(a.fingerprint(), b.fingerprint());
-    }
-
-    #[test]
-    fn related_paths() {
-        assert!(related("products[0]", "products[0].tier"));
-        assert!(related("products[0].tier", "products[0].tier"));
-        assert!(!related("products[0].tier", "products[0].tiers"));
-        assert!(!related("products[1]", "products[10]"));
-        assert!(!related("", "products"));
     }
 }

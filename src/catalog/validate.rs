@@ -8,7 +8,6 @@
 use super::{CatalogSpec, MAX_DECIMALS, Product};
 use crate::error::{ErrorCode, echo, list_keys};
 use crate::money::MAX_AMOUNT;
-use std::collections::HashMap;
 use std::fmt;
 
 /// Largest output count a product may allow in one request.
@@ -67,7 +66,9 @@ fn to_camel(name: &str) -> String {
         if c == '_' {
             upper = true;
         } else if upper {
-            out.extend(c.to_uppercase());
+            // Schema names are ASCII; `char::to_uppercase` would bring
+            // Unicode's case tables (12 KB) into the browser build.
+            out.push(c.to_ascii_uppercase());
             upper = false;
         } else {
             out.push(c);
@@ -260,11 +261,17 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
             "the catalog has no products".into(),
         );
     }
-    let mut first_at: HashMap<&str, usize> = HashMap::new();
     for (i, product) in spec.products.iter().enumerate() {
         let at =
             |field: &'static str| vec![Seg::Field("products"), Seg::Index(i), Seg::Field(field)];
-        if let Some(j) = first_at.get(&*product.id) {
+        // A linear search, not a HashMap: catalogs are small, and hashing
+        // would add SipHash and hashbrown to the browser build.
+        let first = spec
+            .products
+            .iter()
+            .take(i)
+            .position(|p| p.id == product.id);
+        if let Some(j) = first {
             report(
                 at("id"),
                 format!(
@@ -272,8 +279,6 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
                     echo(&product.id)
                 ),
             );
-        } else {
-            first_at.insert(&*product.id, i);
         }
         check_product(spec, product, i, &mut report);
     }

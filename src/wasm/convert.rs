@@ -1,74 +1,157 @@
 //! Conversions at the edge.
 //!
-//! * In: a JavaScript value becomes JSON text with `JSON.stringify` and a
-//!   strict replacer (below), and the core parses that text. So the wasm
-//!   engine sees exactly the JSON a server would receive for the same object
-//!   (`undefined` fields vanish, as they do on the wire), and what JSON cannot
-//!   carry is refused with `invalid_request` instead of being silently
+//! * In: a JavaScript value is walked into a [`serde_json::Value`], with the
+//!   rules `JSON.stringify` applies on the wire (`undefined` properties
+//!   vanish, `undefined` in a list is `null`), so the wasm engine sees
+//!   exactly the JSON a server would receive for the same object. What JSON
+//!   cannot carry is refused with `invalid_request` instead of being silently
 //!   dropped or turned into `null`: `NaN`, `Infinity`, `BigInt`, symbols,
-//!   functions, `Map`s and class instances.
+//!   functions, `Map`s and class instances. Nesting deeper than serde_json's
+//!   limit (128) is `invalid_json`, as it is natively.
 //! * Out: the core's result is written as JSON text and handed to
 //!   `JSON.parse`, which builds plain objects.
 //! * Errors become real `Error` objects with `code` (and `path`).
 //!
-//! Why text and not `serde-wasm-bindgen`: every string that crosses the
-//! boundary costs a `TextEncoder`/`TextDecoder` call, and walking an object
-//! field by field crosses once per key and value. Measured on this project's
-//! machine (README, "Size and speed"), one text each way was several times
-//! faster than serde-wasm-bindgen, and left serde-wasm-bindgen out of the
-//! build.
+//! Why a walk and not `JSON.stringify` plus a parser: the walk leaves
+//! serde_json's text parser (and its float parsing) out of the browser build;
+//! why not `serde-wasm-bindgen`: its generic deserializer is larger. Whole
+//! numbers up to 2^53 − 1 become JSON integers, as they do when the text
+//! `JSON.stringify` writes is parsed.
 
 use crate::catalog::CatalogError;
 use crate::error::{ErrorCode, QuoteError};
-use js_sys::{Array, JSON, Reflect};
+use crate::money::MAX_AMOUNT;
+use js_sys::{Array, JSON, Object, Reflect};
 use serde::Serialize;
+use serde_json::{Map, Number, Value};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = r#"
-function strict(key, value) {
-  switch (typeof value) {
-    case "number":
-      if (!Number.isFinite(value)) throw new TypeError(`numbers must be finite, found ${value}` + (key ? ` at "${key}"` : ""));
-      return value;
-    case "bigint":
-    case "symbol":
-    case "function":
-      throw new TypeError(`a ${typeof value} cannot be part of a request` + (key ? ` (at "${key}")` : ""));
-    case "object":
-      if (value !== null && !Array.isArray(value)) {
-        const proto = Object.getPrototypeOf(value);
-        if (proto !== Object.prototype && proto !== null)
-          throw new TypeError("only plain objects and arrays can be part of a request" + (key ? ` (at "${key}")` : ""));
-      }
-      return value;
-    default:
-      return value;
-  }
-}
-export function to_json_text(value) {
-  const text = JSON.stringify(value, strict);
-  if (text === undefined) throw new TypeError("undefined is not a request");
-  return text;
-}
-"#)]
+#[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(catch)]
-    fn to_json_text(value: &JsValue) -> Result<String, JsValue>;
+    /// `Object.prototype`: what a plain object's prototype is.
+    #[wasm_bindgen(thread_local_v2, js_namespace = Object, js_name = prototype)]
+    static OBJECT_PROTOTYPE: JsValue;
 }
 
-/// The JSON text of a JavaScript value (see the module docs), or an
-/// `invalid_request` error saying why it has none.
-pub(crate) fn json_text(value: &JsValue) -> Result<String, QuoteError> {
-    to_json_text(value).map_err(|e| {
-        let why = Reflect::get(&e, &"message".into())
-            .ok()
-            .and_then(|m| m.as_string())
-            .unwrap_or_else(|| "it cannot be written as JSON".into());
-        QuoteError::new(
+/// Containers may nest at most this deep (serde_json's recursion limit:
+/// the 128th level is refused).
+const MAX_DEPTH: usize = 127;
+
+/// Why a JavaScript value has no JSON form.
+enum Refusal {
+    /// Not JSON-compatible (`invalid_request`).
+    Value(String),
+    /// Nested too deeply (`invalid_json`).
+    TooDeep,
+}
+
+/// The JSON value of a JavaScript value (see the module docs), or an
+/// `invalid_request` (`invalid_json` when nested too deeply) error saying
+/// why it has none.
+pub(crate) fn json_value(value: &JsValue) -> Result<Value, QuoteError> {
+    walk(value, 0, "").map_err(|refusal| match refusal {
+        Refusal::Value(why) => QuoteError::new(
             ErrorCode::InvalidRequest,
             format!("not a JSON-compatible value: {why}"),
-        )
+        ),
+        Refusal::TooDeep => QuoteError::new(
+            ErrorCode::InvalidJson,
+            "request is not valid JSON: recursion limit exceeded",
+        ),
     })
+}
+
+fn at(key: &str) -> String {
+    if key.is_empty() {
+        String::new()
+    } else {
+        format!(" (at \"{key}\")")
+    }
+}
+
+fn walk(value: &JsValue, depth: usize, key: &str) -> Result<Value, Refusal> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = value.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(f) = value.as_f64() {
+        return number(f).ok_or_else(|| {
+            let shown = if f.is_nan() {
+                "NaN"
+            } else if f > 0.0 {
+                "Infinity"
+            } else {
+                "-Infinity"
+            };
+            Refusal::Value(format!("numbers must be finite, found {shown}{}", at(key)))
+        });
+    }
+    if let Some(s) = value.as_string() {
+        return Ok(Value::String(s));
+    }
+    if depth >= MAX_DEPTH && (Array::is_array(value) || value.is_object()) {
+        return Err(Refusal::TooDeep);
+    }
+    if Array::is_array(value) {
+        let array: &Array = value.unchecked_ref();
+        let mut items = Vec::with_capacity(array.length() as usize);
+        for item in array.iter() {
+            items.push(walk(&item, depth + 1, key)?);
+        }
+        return Ok(Value::Array(items));
+    }
+    if value.is_object() {
+        let object: &Object = value.unchecked_ref();
+        let proto = Object::get_prototype_of(object);
+        if !proto.is_null() && !OBJECT_PROTOTYPE.with(|p| JsValue::from(proto) == *p) {
+            return Err(Refusal::Value(format!(
+                "only plain objects and arrays can be part of a request{}",
+                at(key)
+            )));
+        }
+        let mut map = Map::new();
+        for name in Object::keys(object).iter() {
+            let item = Reflect::get(object, &name)
+                .map_err(|_| Refusal::Value("a property could not be read".to_string()))?;
+            if item.is_undefined() {
+                continue; // JSON.stringify leaves it out
+            }
+            let name = name.as_string().unwrap_or_default();
+            let item = walk(&item, depth + 1, &name)?;
+            map.insert(name, item);
+        }
+        return Ok(Value::Object(map));
+    }
+    let what = if value.is_bigint() {
+        "bigint"
+    } else if value.is_symbol() {
+        "symbol"
+    } else {
+        "function"
+    };
+    Err(Refusal::Value(format!(
+        "a {what} cannot be part of a request{}",
+        at(key)
+    )))
+}
+
+/// A finite number as JSON: a whole number of at most 2^53 − 1 (either
+/// sign) is an integer, anything else a float. `None` for `NaN` and the
+/// infinities.
+fn number(f: f64) -> Option<Value> {
+    const SAFE: f64 = MAX_AMOUNT as f64;
+    if f.fract() == 0.0 && f.abs() <= SAFE {
+        // Whole and within ±(2^53 − 1): both casts are exact (-0 is 0).
+        let n = if f >= 0.0 {
+            Number::from(f as u64)
+        } else {
+            Number::from(f as i64)
+        };
+        return Some(Value::Number(n));
+    }
+    Number::from_f64(f).map(Value::Number)
 }
 
 /// Serializes a core value as JSON text and builds the plain JavaScript

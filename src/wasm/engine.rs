@@ -1,11 +1,10 @@
 //! `Engine`: a validated catalog, ready to price requests from JavaScript.
 
-use super::convert::{catalog_error, error, json_text, to_js};
+use super::convert::{catalog_error, error, json_value, to_js};
 use crate::catalog::Catalog;
-use crate::error::{ErrorCode, QuoteError};
+use crate::error::ErrorCode;
 use crate::quote::{QuoteResult, quote};
 use crate::request::Request;
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 
 /// Prices generation requests with one catalog.
@@ -32,9 +31,9 @@ impl Engine {
         #[wasm_bindgen(unchecked_param_type = "Catalog")] catalog: &JsValue,
     ) -> Result<Engine, JsValue> {
         super::install_panic_hook();
-        let text =
-            json_text(catalog).map_err(|e| error(ErrorCode::InvalidCatalog, &e.message, None))?;
-        let catalog = Catalog::from_json_str(&text).map_err(|e| catalog_error(&e))?;
+        let value =
+            json_value(catalog).map_err(|e| error(ErrorCode::InvalidCatalog, &e.message, None))?;
+        let catalog = Catalog::from_json_value(value).map_err(|e| catalog_error(&e))?;
         Ok(Engine { catalog })
     }
 
@@ -45,7 +44,7 @@ impl Engine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestSpec")] request: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        let request = Request::from_json_str(&json_text(request)?)?;
+        let request = Request::from_json_value(&json_value(request)?)?;
         to_js(&quote(&self.catalog, &request)?)
     }
 
@@ -65,11 +64,11 @@ impl Engine {
                 None,
             ));
         }
-        let values = self.batch_values(requests);
-        let results: Vec<QuoteResult> = values
-            .into_iter()
-            .map(|value| {
-                let result = value
+        let array: &js_sys::Array = requests.unchecked_ref();
+        let results: Vec<QuoteResult> = array
+            .iter()
+            .map(|item| {
+                let result = json_value(&item)
                     .and_then(|v| Request::from_json_value(&v))
                     .and_then(|request| quote(&self.catalog, &request));
                 QuoteResult::from(result)
@@ -90,31 +89,5 @@ impl Engine {
     #[wasm_bindgen(getter)]
     pub fn fingerprint(&self) -> String {
         self.catalog.fingerprint().to_string()
-    }
-}
-
-impl Engine {
-    /// The requests of a batch as JSON values: the whole array crosses as one
-    /// text when it can; when it cannot (one item holds a `NaN`, nesting is
-    /// too deep), each item crosses alone so only that item fails.
-    fn batch_values(&self, requests: &JsValue) -> Vec<Result<Value, QuoteError>> {
-        if let Ok(text) = json_text(requests) {
-            if let Ok(Value::Array(items)) = serde_json::from_str::<Value>(&text) {
-                return items.into_iter().map(Ok).collect();
-            }
-        }
-        let array: &js_sys::Array = requests.unchecked_ref();
-        array
-            .iter()
-            .map(|item| {
-                let text = json_text(&item)?;
-                serde_json::from_str::<Value>(&text).map_err(|e| {
-                    QuoteError::new(
-                        ErrorCode::InvalidJson,
-                        format!("request is not valid JSON: {e}"),
-                    )
-                })
-            })
-            .collect()
     }
 }

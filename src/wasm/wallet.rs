@@ -3,11 +3,10 @@
 //! subscription credits, leaving 312") and for a Node service. Conversion
 //! only: every rule lives in the core.
 
-use super::convert::{error, json_text};
+use super::convert::{error, json_value, to_js};
 use crate::error::ErrorCode;
 use crate::wallet::{Command, Entry, Millis, Wallet, WalletError, WalletPolicy};
-use js_sys::{JSON, Reflect};
-use serde::Serialize;
+use js_sys::Reflect;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 
@@ -93,25 +92,19 @@ impl WalletHandle {
     /// The ledger: every entry, oldest first.
     #[wasm_bindgen(unchecked_return_type = "Entry[]")]
     pub fn entries(&self) -> Result<JsValue, JsValue> {
-        to_js(&self.wallet.entries())
+        to_js(&self.wallet.entries().to_vec())
     }
 }
 
 fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsValue> {
-    let text = json_text(value)?;
-    serde_json::from_str(&text).map_err(|e| {
+    let value = json_value(value)?;
+    serde_json::from_value(value).map_err(|e| {
         error(
             ErrorCode::InvalidRequest,
             &format!("{what}: {e}"),
             Some(what),
         )
     })
-}
-
-fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| error(ErrorCode::InvalidRequest, &e.to_string(), None))?;
-    JSON::parse(&text)
 }
 
 /// A JavaScript number that must be a whole number of milliseconds.
