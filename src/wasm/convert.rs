@@ -20,7 +20,6 @@
 
 use crate::catalog::CatalogError;
 use crate::error::{ErrorCode, QuoteError};
-use crate::money::MAX_AMOUNT;
 use js_sys::{Array, JSON, Object, Reflect};
 use serde::Serialize;
 use serde_json::{Map, Number, Value};
@@ -137,13 +136,17 @@ fn walk(value: &JsValue, depth: usize, key: &str) -> Result<Value, Refusal> {
     )))
 }
 
-/// A finite number as JSON: a whole number of at most 2^53 − 1 (either
-/// sign) is an integer, anything else a float. `None` for `NaN` and the
-/// infinities.
+/// A finite number as the JSON the same value's text would parse to
+/// natively: `JSON.stringify` writes a whole number below 10^21 as digits,
+/// and serde_json reads digits as an integer when they fit 64 bits. So a
+/// whole number in `0 ..= u64::MAX` is an unsigned integer, one in
+/// `i64::MIN .. 0` a signed integer, anything else a float. `None` for `NaN`
+/// and the infinities.
 fn number(f: f64) -> Option<Value> {
-    const SAFE: f64 = MAX_AMOUNT as f64;
-    if f.fract() == 0.0 && f.abs() <= SAFE {
-        // Whole and within ±(2^53 − 1): both casts are exact (-0 is 0).
+    // 2^64 and −2^63 are exact in f64; whole numbers between them convert exactly.
+    const U64_END: f64 = 18_446_744_073_709_551_616.0;
+    const I64_MIN: f64 = -9_223_372_036_854_775_808.0;
+    if f.fract() == 0.0 && (I64_MIN..U64_END).contains(&f) {
         let n = if f >= 0.0 {
             Number::from(f as u64)
         } else {
