@@ -34,8 +34,12 @@ pub struct WalletArgs {
     #[arg(long, global = true, value_name = "MS", allow_negative_numbers = true)]
     now: Option<Millis>,
     /// Wallet policy as JSON (burn order, allowances); needed by refill.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", conflicts_with = "catalog")]
     policy: Option<PathBuf>,
+    /// Take the policy from this catalog's [wallet] section (TOML, or the
+    /// JSON `genprice catalog` prints) instead of --policy.
+    #[arg(long, global = true, value_name = "FILE")]
+    catalog: Option<PathBuf>,
     #[command(subcommand)]
     operation: Operation,
 }
@@ -170,7 +174,8 @@ pub fn run(args: WalletArgs) -> Result<ExitCode, String> {
         Some(now) => now,
         None => system_now()?,
     };
-    let outcome = load(&ledger, args.policy.as_deref())
+    let outcome = policy(args.policy.as_deref(), args.catalog.as_deref())
+        .and_then(|policy| load(&ledger, policy))
         .and_then(|wallet| operate(wallet, &ledger, args.operation, now));
     let (line, code) = match outcome {
         Ok(value) => (value, ExitCode::SUCCESS),
@@ -194,18 +199,24 @@ fn io_error(path: &Path, what: &str, e: &std::io::Error) -> WalletError {
     )
 }
 
-/// Reads the policy (if any) and folds the ledger, creating it if absent.
-fn load(ledger: &Path, policy: Option<&Path>) -> Result<Wallet, WalletError> {
-    let policy = match policy {
-        None => WalletPolicy::default(),
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| io_error(path, "read policy", &e))?;
-            serde_json::from_str(&text).map_err(|e| {
-                WalletError::new(ErrorCode::InvalidPolicy, format!("{}: {e}", path.display()))
-            })?
-        }
+/// The policy from a JSON file, from a catalog's `[wallet]` section, or the
+/// default (no allowances, default burn order).
+fn policy(file: Option<&Path>, catalog: Option<&Path>) -> Result<WalletPolicy, WalletError> {
+    if let Some(path) = catalog {
+        let catalog = crate::load_catalog(path)
+            .map_err(|e| WalletError::new(e.code(), format!("{}: {e}", path.display())))?;
+        return Ok(catalog.spec().wallet.clone());
+    }
+    let Some(path) = file else {
+        return Ok(WalletPolicy::default());
     };
+    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, "read policy", &e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| WalletError::new(ErrorCode::InvalidPolicy, format!("{}: {e}", path.display())))
+}
+
+/// Folds the ledger under `policy`, creating the file if absent.
+fn load(ledger: &Path, policy: WalletPolicy) -> Result<Wallet, WalletError> {
     OpenOptions::new()
         .create(true)
         .append(true)

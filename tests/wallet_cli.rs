@@ -295,6 +295,70 @@ fn wallet_cli_refills_from_a_policy_file() {
     assert_eq!(e["balance"]["expired"], 450);
 }
 
+#[test]
+fn wallet_cli_takes_the_policy_from_the_catalog() {
+    let dir = scratch("catalog-policy");
+    let ledger = dir.join("wallet.jsonl");
+    let catalog = concat!(env!("CARGO_MANIFEST_DIR"), "/pricing.toml");
+    // pricing.toml: team-seat grants 1500 credits per seat; burn order puts
+    // daily credits before top-ups.
+    let refill = [
+        "--catalog",
+        catalog,
+        "refill",
+        "--allowance",
+        "team-seat",
+        "--period",
+        "2026-11",
+        "--start",
+        "0",
+        "--end",
+        "1000",
+        "--seats",
+        "2",
+    ];
+    assert_eq!(ok(&ledger, 0, &refill)["entry"]["grant"]["amount"], 3000);
+    let daily = [
+        "--catalog",
+        catalog,
+        "refill",
+        "--allowance",
+        "free-daily",
+        "--period",
+        "d1",
+        "--start",
+        "0",
+        "--end",
+        "1000",
+    ];
+    ok(&ledger, 0, &daily);
+    let preview = ok(
+        &ledger,
+        1,
+        &["--catalog", catalog, "preview", "--amount", "150"],
+    );
+    assert_eq!(preview["allocations"][0]["source"], "daily", "{preview}");
+    assert_eq!(preview["allocations"][0]["amount"], 100);
+    let err = refused(
+        &ledger,
+        1,
+        &[
+            "--catalog",
+            catalog,
+            "refill",
+            "--allowance",
+            "nope",
+            "--period",
+            "x",
+            "--start",
+            "0",
+            "--end",
+            "5",
+        ],
+    );
+    assert_eq!(err["code"], "unknown_allowance");
+}
+
 fn expire_at(ledger: &Path, now: i64) -> Value {
     ok(ledger, now, &["expire"])
 }

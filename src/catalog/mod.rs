@@ -24,6 +24,7 @@ mod validate;
 pub use validate::{CatalogError, Diagnostic};
 
 use crate::money::{Multiplier, Rounding};
+use crate::wallet::WalletPolicy;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -258,6 +259,10 @@ pub struct CatalogSpec {
     pub tiers: Vec<String>,
     /// The products.
     pub products: Vec<Product>,
+    /// How a wallet spends and refills credits under this catalog: the burn
+    /// order by source and the allowances a refill grants (the `[wallet]`
+    /// section; empty by default).
+    pub wallet: WalletPolicy,
 }
 
 /// A validated catalog with its fingerprint. Products are sorted by id.
@@ -392,6 +397,7 @@ pub(crate) mod tests {
             decimals: 0,
             rounding: Rounding::Up,
             tiers: vec!["basic".into(), "pro".into()],
+            wallet: WalletPolicy::default(),
             products: vec![
                 Product {
                     id: "video/clip".into(),

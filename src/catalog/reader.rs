@@ -14,6 +14,7 @@ use super::{
 };
 use crate::error::echo;
 use crate::money::{Multiplier, Rounding};
+use crate::wallet::{Allowance, GrantSource, Rollover, WalletPolicy};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
@@ -253,6 +254,8 @@ impl<T: Tree> Loader<T> {
     fn key(name: &'static str) -> &'static str {
         match name {
             "default_resolution" if T::JSON => "defaultResolution",
+            "burn_order" if T::JSON => "burnOrder",
+            "per_seat" if T::JSON => "perSeat",
             _ => name,
         }
     }
@@ -476,7 +479,7 @@ impl<T: Tree> Loader<T> {
         span: Range<usize>,
     ) -> (CatalogSpec, Option<String>) {
         const KEYS: &[&str] = &[
-            "id", "version", "unit", "decimals", "rounding", "tiers", "products",
+            "id", "version", "unit", "decimals", "rounding", "tiers", "products", "wallet",
         ];
         const JSON_KEYS: &[&str] = &[
             "id",
@@ -486,6 +489,7 @@ impl<T: Tree> Loader<T> {
             "rounding",
             "tiers",
             "products",
+            "wallet",
             "fingerprint",
         ];
         self.check_keys(root, "", if T::JSON { JSON_KEYS } else { KEYS });
@@ -541,6 +545,11 @@ impl<T: Tree> Loader<T> {
                 }
             }
         }
+        let wallet_value = self.defaulted(root, &span, "", "wallet");
+        let wallet = match self.table(wallet_value, "wallet") {
+            Some((t, _)) => self.wallet(&t, "wallet"),
+            None => WalletPolicy::default(),
+        };
         let fingerprint = if T::JSON {
             let stated = self.get(root, "", "fingerprint");
             self.string(stated, "fingerprint")
@@ -555,8 +564,163 @@ impl<T: Tree> Loader<T> {
             rounding: rounding.unwrap_or(Rounding::Up),
             tiers,
             products,
+            wallet,
         };
         (spec, fingerprint)
+    }
+
+    /// The `[wallet]` section: the burn order by source and the allowances a
+    /// refill grants (see [`WalletPolicy`]); its rules are checked with the
+    /// rest of the catalog by `validate`.
+    fn wallet(&mut self, t: &[Entry<'_, T>], path: &str) -> WalletPolicy {
+        self.check_keys(t, path, &["burn_order", "allowances"]);
+        let sources = "signup, daily, monthly, annual, seat, addon, topup, promo or adjustment";
+        let mut burn_order = Vec::new();
+        let order_path = join(path, Self::key("burn_order"));
+        if let Some(value) = self.get(t, path, "burn_order") {
+            match value.kind() {
+                Kind::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let item_path = index(&order_path, i);
+                        self.record(&item_path, item.span());
+                        let source = self.named(
+                            Some(item),
+                            &item_path,
+                            GrantSource::from_name,
+                            "unknown source",
+                            sources,
+                        );
+                        burn_order.extend(source);
+                    }
+                }
+                other => self.error(
+                    value.span(),
+                    &order_path,
+                    format!("expected an array of sources, found {}", describe(&other)),
+                ),
+            }
+        }
+        let mut allowances = Vec::new();
+        let list_path = join(path, "allowances");
+        if let Some(value) = self.get(t, path, "allowances") {
+            match value.kind() {
+                Kind::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let ap = index(&list_path, i);
+                        self.record(&ap, item.span());
+                        if let Some((a, a_span)) = self.table(Some(item), &ap) {
+                            allowances.push(self.allowance(&a, a_span, &ap, sources));
+                        }
+                    }
+                }
+                other => self.error(
+                    value.span(),
+                    &list_path,
+                    format!(
+                        "expected an array of allowances, found {}",
+                        describe(&other)
+                    ),
+                ),
+            }
+        }
+        WalletPolicy {
+            burn_order,
+            allowances,
+        }
+    }
+
+    fn allowance(
+        &mut self,
+        t: &[Entry<'_, T>],
+        span: Range<usize>,
+        path: &str,
+        sources: &str,
+    ) -> Allowance {
+        self.check_keys(
+            t,
+            path,
+            &["id", "source", "amount", "per_seat", "priority", "rollover"],
+        );
+        let id = self.required(t, &span, path, "id");
+        let id = self.string(id, &join(path, "id")).unwrap_or_default();
+        let source = self.required(t, &span, path, "source");
+        let source = self.named(
+            source,
+            &join(path, "source"),
+            GrantSource::from_name,
+            "unknown source",
+            sources,
+        );
+        let amount = self.required(t, &span, path, "amount");
+        let amount = self.uint(amount, &join(path, "amount")).unwrap_or(0);
+        let per_seat_path = join(path, Self::key("per_seat"));
+        let per_seat = match self
+            .defaulted(t, &span, path, "per_seat")
+            .map(|v| (v.span(), v.kind()))
+        {
+            None => false,
+            Some((_, Kind::Bool(b))) => b,
+            Some((s, other)) => {
+                self.error(
+                    s,
+                    &per_seat_path,
+                    format!("expected a boolean, found {}", describe(&other)),
+                );
+                false
+            }
+        };
+        let priority = self.defaulted(t, &span, path, "priority");
+        let priority_path = join(path, "priority");
+        let priority = match self.uint(priority, &priority_path).map(u32::try_from) {
+            None => 0,
+            Some(Ok(p)) => p,
+            Some(Err(_)) => {
+                self.error(
+                    span.clone(),
+                    &priority_path,
+                    "priority must be at most 4294967295".into(),
+                );
+                0
+            }
+        };
+        let rollover_path = join(path, "rollover");
+        let rollover = match self.defaulted(t, &span, path, "rollover") {
+            None => Rollover::None,
+            Some(value) => match self.table(Some(value), &rollover_path) {
+                None => Rollover::None,
+                Some((r, r_span)) => {
+                    self.check_keys(&r, &rollover_path, &["mode", "cap"]);
+                    let mode = self.required(&r, &r_span, &rollover_path, "mode");
+                    let mode = self.string(mode, &join(&rollover_path, "mode"));
+                    let cap = self.get(&r, &rollover_path, "cap");
+                    let cap = self.uint(cap, &join(&rollover_path, "cap"));
+                    match (mode.as_deref(), cap) {
+                        (Some("none"), None) | (None, _) => Rollover::None,
+                        (Some("full"), None) => Rollover::Full,
+                        (Some("capped"), Some(cap)) => Rollover::Capped { cap },
+                        (Some(other), _) => {
+                            self.error(
+                                r_span,
+                                &rollover_path,
+                                format!(
+                                    "rollover {} is not one of {{ mode = \"none\" }}, {{ mode = \"full\" }}, {{ mode = \"capped\", cap = N }}",
+                                    echo(other)
+                                ),
+                            );
+                            Rollover::None
+                        }
+                    }
+                }
+            },
+        };
+        Allowance {
+            id,
+            source: source.unwrap_or(GrantSource::Promo),
+            amount,
+            per_seat,
+            priority,
+            rollover,
+        }
     }
 
     fn string_list(&mut self, value: Option<&T>, path: &str) -> Vec<String> {
@@ -837,6 +1001,37 @@ mod tests {
         assert_eq!(
             errors(json!([1])),
             ["a catalog must be an object, found array"]
+        );
+    }
+
+    #[test]
+    fn wallet_section_is_read_in_both_formats() {
+        let mut json = good();
+        json["wallet"] = serde_json::json!({
+            "burnOrder": ["daily", "weekly"],
+            "allowances": [{"id": "m", "source": "monthly", "amount": -1, "perSeat": false, "priority": 0,
+                            "rollover": {"mode": "capped", "cap": 10}}]
+        });
+        let found = errors(json);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found[0].starts_with("wallet.burnOrder[1]: unknown source \"weekly\""),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[1].starts_with("wallet.allowances[0].amount: must not be negative"),
+            "{}",
+            found[1]
+        );
+        let mut dup = good();
+        dup["wallet"] = serde_json::json!({"burnOrder": ["daily", "daily"], "allowances": []});
+        let found = errors(dup);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert!(
+            found[0].starts_with("wallet: burnOrder[1]: source daily is listed twice"),
+            "{}",
+            found[0]
         );
     }
 

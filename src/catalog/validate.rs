@@ -255,6 +255,13 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
             report(path, format!("duplicate tier {}", echo(tier)));
         }
     }
+    if let Err(e) = spec.wallet.validate() {
+        let mut message = e.message;
+        if let Some(at) = e.path {
+            message = format!("{at}: {message}");
+        }
+        report(vec![Seg::Field("wallet")], message);
+    }
     if spec.products.is_empty() {
         report(
             vec![Seg::Field("products")],

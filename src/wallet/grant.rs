@@ -190,7 +190,7 @@ impl Wallet {
             return Err(WalletError::new(
                 ErrorCode::GrantConflict,
                 format!(
-                    "grant {:?} already exists with other fields",
+                    "grant \"{}\" already exists with other fields",
                     grant.id.as_str()
                 ),
             )

@@ -104,7 +104,7 @@ impl Wallet {
             return Err(WalletError::new(
                 ErrorCode::HoldConflict,
                 format!(
-                    "hold {:?} already exists with another amount, ttl or metadata",
+                    "hold \"{}\" already exists with another amount, ttl or metadata",
                     request.id
                 ),
             )
@@ -174,7 +174,7 @@ impl Wallet {
                     ..WalletError::new(
                         ErrorCode::ExceedsHold,
                         format!(
-                            "cannot settle {amount} of hold {id:?}, which holds {}",
+                            "cannot settle {amount} of hold \"{id}\", which holds {}",
                             hold.amount
                         ),
                     )
@@ -220,7 +220,7 @@ impl Wallet {
 
     fn known_hold(&self, id: &str) -> Result<&HoldState, WalletError> {
         self.holds.get(id).ok_or_else(|| {
-            WalletError::new(ErrorCode::UnknownHold, format!("no hold {id:?}")).with_hold(id)
+            WalletError::new(ErrorCode::UnknownHold, format!("no hold \"{id}\"")).with_hold(id)
         })
     }
 
@@ -233,7 +233,7 @@ impl Wallet {
             HoldStatus::Released => (ErrorCode::AlreadyReleased, "released"),
             HoldStatus::Expired => (ErrorCode::HoldExpired, "expired"),
         };
-        Err(WalletError::new(code, format!("hold {id:?} was already {what}")).with_hold(id))
+        Err(WalletError::new(code, format!("hold \"{id}\" was already {what}")).with_hold(id))
     }
 
     /// The original entry that resolved hold `id`.
@@ -241,7 +241,7 @@ impl Wallet {
         match self.known_hold(id)?.resolved_seq {
             Some(seq) => self.replay(seq),
             None => Err(WalletError::ledger(format!(
-                "hold {id:?} has no resolution"
+                "hold \"{id}\" has no resolution"
             ))),
         }
     }

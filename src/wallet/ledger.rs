@@ -359,7 +359,9 @@ impl Wallet {
     fn check_new_grant(&self, grant: &Grant) -> Result<(), WalletError> {
         grant.validate()?;
         if self.grants.contains_key(&grant.id) {
-            return Err(bad(format!("grant {:?} is granted twice", grant.id)).with_grant(&grant.id));
+            return Err(
+                bad(format!("grant \"{}\" is granted twice", grant.id)).with_grant(&grant.id)
+            );
         }
         self.check_room_for(grant.amount)
             .map_err(|e| bad(e.message).with_grant(&grant.id))
@@ -368,13 +370,13 @@ impl Wallet {
     fn recorded_grant(&self, id: &str) -> Result<&GrantState, WalletError> {
         self.grants
             .get(id)
-            .ok_or_else(|| bad(format!("unknown grant {id:?}")).with_grant(id))
+            .ok_or_else(|| bad(format!("unknown grant \"{id}\"")).with_grant(id))
     }
 
     fn check_hold(&self, e: &HoldEntry) -> Result<(), WalletError> {
         check_id(&e.hold, "hold", true)?;
         if self.holds.contains_key(&e.hold) {
-            return Err(bad(format!("hold {:?} is made twice", e.hold)).with_hold(&e.hold));
+            return Err(bad(format!("hold \"{}\" is made twice", e.hold)).with_hold(&e.hold));
         }
         if e.ttl <= 0 || e.at.checked_add(e.ttl) != Some(e.expires_at) {
             return Err(
@@ -394,7 +396,7 @@ impl Wallet {
             }
             if a.amount > state.available {
                 return Err(bad(format!(
-                    "hold takes {} from grant {:?}, which has {} available",
+                    "hold takes {} from grant \"{}\", which has {} available",
                     a.amount, a.grant, state.available
                 ))
                 .with_grant(&a.grant));
@@ -420,14 +422,14 @@ impl Wallet {
         let hold: &HoldState = self
             .holds
             .get(id)
-            .ok_or_else(|| bad(format!("unknown hold {id:?}")).with_hold(id))?;
+            .ok_or_else(|| bad(format!("unknown hold \"{id}\"")).with_hold(id))?;
         if hold.status != HoldStatus::Pending {
-            return Err(bad(format!("hold {id:?} is resolved twice")).with_hold(id));
+            return Err(bad(format!("hold \"{id}\" is resolved twice")).with_hold(id));
         }
         let timed_out = at >= hold.expires_at;
         if timed_out != (how == Resolution::Expire) {
             return Err(bad(format!(
-                "hold {id:?} expires at {}, so at {at} it can only be {}",
+                "hold \"{id}\" expires at {}, so at {at} it can only be {}",
                 hold.expires_at,
                 if timed_out {
                     "expired"
@@ -452,7 +454,7 @@ impl Wallet {
             let expired = grant.grant.is_expired_at(at);
             if (expired && line.returned > 0) || (!expired && line.expired > 0) {
                 return Err(bad(format!(
-                    "credits returned to grant {:?} must be {} at {at}",
+                    "credits returned to grant \"{}\" must be {} at {at}",
                     line.grant,
                     if expired { "expired" } else { "returned" }
                 ))
@@ -491,7 +493,7 @@ impl Wallet {
                 || g.amount != state.available
             {
                 return Err(bad(format!(
-                    "grant {:?} cannot expire {} at {}",
+                    "grant \"{}\" cannot expire {} at {}",
                     g.grant, g.amount, e.at
                 ))
                 .with_grant(&g.grant));
@@ -508,7 +510,7 @@ impl Wallet {
         let key = refill_key(&e.allowance, &e.period);
         if self.refills.contains_key(&key) || e.start >= e.end {
             return Err(bad(format!(
-                "refill {key:?} is repeated or its period is empty"
+                "refill \"{key}\" is repeated or its period is empty"
             )));
         }
         let mut seen = BTreeSet::new();
@@ -516,7 +518,7 @@ impl Wallet {
             let state = self.recorded_grant(&f.grant)?;
             if !seen.insert(f.grant.as_str()) || f.amount == 0 || f.amount > state.available {
                 return Err(bad(format!(
-                    "refill cannot forfeit {} of grant {:?}",
+                    "refill cannot forfeit {} of grant \"{}\"",
                     f.amount, f.grant
                 ))
                 .with_grant(&f.grant));
@@ -593,7 +595,7 @@ impl Wallet {
     fn grant_mut(&mut self, id: &str) -> Result<&mut GrantState, WalletError> {
         self.grants
             .get_mut(id)
-            .ok_or_else(|| bad(format!("unknown grant {id:?}")))
+            .ok_or_else(|| bad(format!("unknown grant \"{id}\"")))
     }
 
     fn insert_grant(
@@ -643,7 +645,7 @@ impl Wallet {
         let hold = self
             .holds
             .get_mut(id)
-            .ok_or_else(|| bad(format!("unknown hold {id:?}")))?;
+            .ok_or_else(|| bad(format!("unknown hold \"{id}\"")))?;
         hold.status = status;
         hold.resolved_seq = Some(seq);
         Ok(())

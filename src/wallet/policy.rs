@@ -7,7 +7,6 @@ use super::time::{check_amount, check_id};
 use super::{GrantSource, WalletError};
 use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
 
 /// A studio's wallet rules.
 ///
@@ -84,24 +83,24 @@ impl WalletPolicy {
         let invalid = |path: String, message: String| {
             WalletError::new(ErrorCode::InvalidPolicy, message).with_path(path)
         };
-        let mut sources = BTreeSet::new();
+        // Linear scans, not sets: a policy lists a handful of entries, and this
+        // keeps set code out of the browser build.
         for (i, source) in self.burn_order.iter().enumerate() {
-            if !sources.insert(*source) {
+            if self.burn_order.iter().take(i).any(|s| s == source) {
                 return Err(invalid(
                     format!("burnOrder[{i}]"),
                     format!("source {source} is listed twice in burnOrder"),
                 ));
             }
         }
-        let mut ids = BTreeSet::new();
         for (i, allowance) in self.allowances.iter().enumerate() {
             let path = |field: &str| format!("allowances[{i}].{field}");
             check_id(&allowance.id, "id", false)
                 .map_err(|e| invalid(path("id"), format!("allowance {}", e.message)))?;
-            if !ids.insert(allowance.id.as_str()) {
+            if self.allowances.iter().take(i).any(|a| a.id == allowance.id) {
                 return Err(invalid(
                     path("id"),
-                    format!("allowance id {:?} is used twice", allowance.id),
+                    format!("allowance id \"{}\" is used twice", allowance.id),
                 ));
             }
             check_amount(allowance.amount, "amount")

@@ -92,7 +92,7 @@ impl Wallet {
             }
             return Err(WalletError::new(
                 ErrorCode::RefillConflict,
-                format!("refill {key:?} was already made with another start, end or seat count"),
+                format!("refill \"{key}\" was already made with another start, end or seat count"),
             ));
         }
         let allowance = self
@@ -101,7 +101,7 @@ impl Wallet {
             .ok_or_else(|| {
                 WalletError::new(
                     ErrorCode::UnknownAllowance,
-                    format!("the policy has no allowance {:?}", refill.allowance),
+                    format!("the policy has no allowance \"{}\"", refill.allowance),
                 )
                 .with_path("allowance")
             })?
@@ -121,7 +121,7 @@ impl Wallet {
             if wallet.grants.contains_key(&key) {
                 return Err(WalletError::new(
                     ErrorCode::GrantConflict,
-                    format!("a grant {key:?} already exists"),
+                    format!("a grant \"{key}\" already exists"),
                 )
                 .with_grant(&key));
             }
