@@ -227,8 +227,10 @@ fn price_item(
 
     let (numerator, exponent) =
         exact_amount(product, units, &factors).ok_or_else(|| overflow(&path, product))?;
-    let denominator = 10u128
-        .checked_pow(exponent)
+    let (numerator, exponent) = lowest_terms(numerator, exponent);
+    let denominator = POW10
+        .get(exponent as usize)
+        .copied()
         .ok_or_else(|| overflow(&path, product))?;
     let rounding = catalog.spec().rounding;
     let rounded = rounding
@@ -405,6 +407,36 @@ fn factors(
         });
     }
     Ok(out)
+}
+
+/// `10^0 ..= 10^38`, every power of ten a `u128` holds.
+// Evaluated at compile time: an index out of range would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
+const POW10: [u128; 39] = {
+    let mut table = [1u128; 39];
+    let mut i = 1;
+    while i < 39 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// The same value `numerator / 10^exponent` with trailing zeros cancelled,
+/// when the numerator fits 64 bits (the common case, and cheap there): the
+/// rounding and the `exact` text are unchanged, the arithmetic is smaller.
+fn lowest_terms(numerator: u128, mut exponent: u32) -> (u128, u32) {
+    let Ok(mut small) = u64::try_from(numerator) else {
+        return (numerator, exponent);
+    };
+    while exponent > 0 && small % 10 == 0 && small != 0 {
+        small /= 10;
+        exponent -= 1;
+    }
+    if small == 0 {
+        exponent = 0;
+    }
+    (u128::from(small), exponent)
 }
 
 /// The exact amount `price × units × Π multipliers ÷ per` as
@@ -604,6 +636,17 @@ mod tests {
         assert_eq!(quote(&c, &r).unwrap_err().code, ErrorCode::AmountOverflow);
         let r = Request::from_json_value(&json!({"items": [{"product": "video/clip", "seconds": 1}, {"product": "video/clip", "seconds": 1}]})).unwrap();
         assert_eq!(quote(&c, &r).unwrap_err().code, ErrorCode::AmountOverflow);
+    }
+
+    #[test]
+    fn lowest_terms_keeps_the_value() {
+        assert_eq!(lowest_terms(60_000_000_000, 8), (600, 0));
+        assert_eq!(lowest_terms(599_500_000, 6), (5995, 1));
+        assert_eq!(lowest_terms(0, 12), (0, 0));
+        assert_eq!(lowest_terms(7, 0), (7, 0));
+        assert_eq!(lowest_terms(u128::MAX, 30), (u128::MAX, 30));
+        assert_eq!(POW10[38], 10u128.pow(38));
+        assert_eq!(POW10[0], 1);
     }
 
     #[test]
