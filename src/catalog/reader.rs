@@ -1005,7 +1005,7 @@ mod tests {
     }
 
     #[test]
-    fn wallet_section_is_read_in_both_formats() {
+    fn wallet_section_errors_carry_camel_case_json_paths() {
         let mut json = good();
         json["wallet"] = serde_json::json!({
             "burnOrder": ["daily", "weekly"],

@@ -161,6 +161,38 @@ options.audio = { default = "off", values = { off = 1, on = 1.25 } }
     }
 
     #[test]
+    fn wallet_section_is_read_and_located() {
+        let good = format!(
+            "{GOOD}\n[wallet]\nburn_order = [\"daily\", \"topup\"]\n[[wallet.allowances]]\nid = \"m\"\nsource = \"monthly\"\namount = 60\nper_seat = true\nrollover = {{ mode = \"capped\", cap = 30 }}\n"
+        );
+        let catalog = load(&good, "c.toml").unwrap();
+        let wallet = &catalog.spec().wallet;
+        assert_eq!(wallet.burn_order.len(), 2);
+        assert_eq!(wallet.allowances[0].amount, 60);
+        assert!(wallet.allowances[0].per_seat);
+        assert_eq!(
+            wallet.allowances[0].rollover,
+            crate::wallet::Rollover::Capped { cap: 30 }
+        );
+        let bad = good
+            .replace("\"topup\"]", "\"weekly\"]")
+            .replace("amount = 60", "amount = -60");
+        let found = errors(&bad);
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert!(
+            found[0].starts_with("c.toml:21:24: ")
+                && found[0].contains("wallet.burn_order[1]: unknown source"),
+            "{}",
+            found[0]
+        );
+        assert!(
+            found[1].contains("wallet.allowances[0].amount: must not be negative"),
+            "{}",
+            found[1]
+        );
+    }
+
+    #[test]
     fn a_good_catalog_loads() {
         let catalog = load(GOOD, "c.toml").unwrap();
         let p = catalog.product("video/clip").unwrap();
