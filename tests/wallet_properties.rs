@@ -506,6 +506,7 @@ fn policy(ordered: bool) -> WalletPolicy {
         per_seat,
         priority: 0,
         rollover,
+        every: None,
     };
     WalletPolicy {
         burn_order: if ordered {

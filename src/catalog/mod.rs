@@ -16,11 +16,13 @@
 //! every request identically.
 
 mod fingerprint;
+mod plan;
 mod reader;
 #[cfg(feature = "native")]
 mod toml_source;
 mod validate;
 
+pub use plan::{Addon, Billing, Cycle, Limits, Pack, PackExpiry, Plan, Seats};
 pub use validate::{CatalogError, Diagnostic};
 
 use crate::money::{Multiplier, Rounding};
@@ -263,6 +265,20 @@ pub struct CatalogSpec {
     /// order by source and the allowances a refill grants (the `[wallet]`
     /// section; empty by default).
     pub wallet: WalletPolicy,
+    /// ISO 4217 code of the money plans and packs are priced in (`"USD"`);
+    /// their prices are minor units (cents) of it.
+    pub currency: String,
+    /// Resolution names per studio, lowest first: the ladder a plan's
+    /// `maxResolution` is measured on. Every resolution a product of that
+    /// studio offers must be on it.
+    #[cfg_attr(feature = "wasm", tsify(type = "Partial<Record<Studio, string[]>>"))]
+    pub resolutions: BTreeMap<Studio, Vec<String>>,
+    /// Subscription plans, in the order a pricing page lists them.
+    pub plans: Vec<Plan>,
+    /// Top-up packs.
+    pub packs: Vec<Pack>,
+    /// Recurring add-ons.
+    pub addons: Vec<Addon>,
 }
 
 /// A validated catalog with its fingerprint. Products are sorted by id.
@@ -378,6 +394,21 @@ impl Catalog {
             .and_then(|i| products.get(i))
     }
 
+    /// The plan with this id.
+    pub fn plan(&self, id: &str) -> Option<&Plan> {
+        self.spec.plans.iter().find(|p| p.id == id)
+    }
+
+    /// The pack with this id.
+    pub fn pack(&self, id: &str) -> Option<&Pack> {
+        self.spec.packs.iter().find(|p| p.id == id)
+    }
+
+    /// The add-on with this id.
+    pub fn addon(&self, id: &str) -> Option<&Addon> {
+        self.spec.addons.iter().find(|a| a.id == id)
+    }
+
     /// The canonical JSON text, fingerprint included: what a browser loads.
     pub fn to_canonical_json(&self) -> String {
         fingerprint::canonical_json(self).unwrap_or_default()
@@ -398,6 +429,11 @@ pub(crate) mod tests {
             rounding: Rounding::Up,
             tiers: vec!["basic".into(), "pro".into()],
             wallet: WalletPolicy::default(),
+            currency: "USD".into(),
+            resolutions: BTreeMap::new(),
+            plans: vec![],
+            packs: vec![],
+            addons: vec![],
             products: vec![
                 Product {
                     id: "video/clip".into(),

@@ -14,12 +14,14 @@ use super::{
 };
 use crate::error::echo;
 use crate::money::{Multiplier, Rounding};
-use crate::wallet::{Allowance, GrantSource, Rollover, WalletPolicy};
+use crate::wallet::{Allowance, Every, GrantSource, Rollover, WalletPolicy};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
+
+mod plans;
 
 /// A parsed document the reader can walk.
 pub(crate) trait Tree: Sized {
@@ -256,6 +258,10 @@ impl<T: Tree> Loader<T> {
             "default_resolution" if T::JSON => "defaultResolution",
             "burn_order" if T::JSON => "burnOrder",
             "per_seat" if T::JSON => "perSeat",
+            "pack_discount" if T::JSON => "packDiscount",
+            "max_resolution" if T::JSON => "maxResolution",
+            "max_seconds" if T::JSON => "maxSeconds",
+            "max_outputs" if T::JSON => "maxOutputs",
             _ => name,
         }
     }
@@ -479,7 +485,19 @@ impl<T: Tree> Loader<T> {
         span: Range<usize>,
     ) -> (CatalogSpec, Option<String>) {
         const KEYS: &[&str] = &[
-            "id", "version", "unit", "decimals", "rounding", "tiers", "products", "wallet",
+            "id",
+            "version",
+            "unit",
+            "decimals",
+            "rounding",
+            "tiers",
+            "products",
+            "wallet",
+            "currency",
+            "resolutions",
+            "plans",
+            "packs",
+            "addons",
         ];
         const JSON_KEYS: &[&str] = &[
             "id",
@@ -490,6 +508,11 @@ impl<T: Tree> Loader<T> {
             "tiers",
             "products",
             "wallet",
+            "currency",
+            "resolutions",
+            "plans",
+            "packs",
+            "addons",
             "fingerprint",
         ];
         self.check_keys(root, "", if T::JSON { JSON_KEYS } else { KEYS });
@@ -550,6 +573,17 @@ impl<T: Tree> Loader<T> {
             Some((t, _)) => self.wallet(&t, "wallet"),
             None => WalletPolicy::default(),
         };
+        let currency = self.defaulted(root, &span, "", "currency");
+        let currency = if currency.is_some() {
+            self.string(currency, "currency").unwrap_or_default()
+        } else {
+            "USD".into()
+        };
+        let ladders = self.defaulted(root, &span, "", "resolutions");
+        let resolutions = self.ladders(ladders);
+        let plans = self.tables(root, &span, "plans", Self::plan);
+        let packs = self.tables(root, &span, "packs", Self::pack);
+        let addons = self.tables(root, &span, "addons", Self::addon);
         let fingerprint = if T::JSON {
             let stated = self.get(root, "", "fingerprint");
             self.string(stated, "fingerprint")
@@ -565,6 +599,11 @@ impl<T: Tree> Loader<T> {
             tiers,
             products,
             wallet,
+            currency,
+            resolutions,
+            plans,
+            packs,
+            addons,
         };
         (spec, fingerprint)
     }
@@ -639,7 +678,9 @@ impl<T: Tree> Loader<T> {
         self.check_keys(
             t,
             path,
-            &["id", "source", "amount", "per_seat", "priority", "rollover"],
+            &[
+                "id", "source", "amount", "per_seat", "priority", "rollover", "every",
+            ],
         );
         let id = self.required(t, &span, path, "id");
         let id = self.string(id, &join(path, "id")).unwrap_or_default();
@@ -713,6 +754,14 @@ impl<T: Tree> Loader<T> {
                 }
             },
         };
+        let every = self.get(t, path, "every");
+        let every = self.named(
+            every,
+            &join(path, "every"),
+            Every::from_name,
+            "unknown period",
+            "once, day, month or year",
+        );
         Allowance {
             id,
             source: source.unwrap_or(GrantSource::Promo),
@@ -720,6 +769,7 @@ impl<T: Tree> Loader<T> {
             per_seat,
             priority,
             rollover,
+            every,
         }
     }
 

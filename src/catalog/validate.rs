@@ -10,6 +10,8 @@ use crate::error::{ErrorCode, echo, list_keys};
 use crate::money::MAX_AMOUNT;
 use std::fmt;
 
+mod plans;
+
 /// Largest output count a product may allow in one request.
 pub const MAX_OUTPUTS: u64 = 1_000;
 
@@ -289,6 +291,7 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
         }
         check_product(spec, product, i, &mut report);
     }
+    plans::check(spec, &mut report);
     out
 }
 

@@ -121,7 +121,7 @@ pub use ledger::{
     Allocation, Entry, ExpireEntry, ExpiredGrant, ExpiredHold, GrantEntry, GrantLine, HoldEntry,
     Metadata, RefillEntry, ReleaseEntry, SettleEntry,
 };
-pub use policy::{Allowance, Rollover, WalletPolicy};
+pub use policy::{Allowance, Every, Rollover, WalletPolicy};
 pub use refill::Refill;
 pub use time::{MAX_ID_LEN, MAX_TEXT_LEN, MAX_TIME, Millis};
 

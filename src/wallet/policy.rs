@@ -54,6 +54,51 @@ pub struct Allowance {
     /// (default `none`).
     #[serde(default)]
     pub rollover: Rollover,
+    /// How often the allowance is refilled. When absent it follows the
+    /// source: `signup` once, `daily` every day, `annual` every year,
+    /// anything else every month ([`Allowance::period`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub every: Option<Every>,
+}
+
+/// How often an allowance is refilled: what one refill period is.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Every {
+    /// Granted once (sign-up credits).
+    Once,
+    /// Every day; unused credits expire at the day's end unless rolled over.
+    Day,
+    /// Every month (a billing cycle).
+    Month,
+    /// Every year, up front.
+    Year,
+}
+
+impl Every {
+    /// Parses a wire name.
+    pub fn from_name(name: &str) -> Option<Every> {
+        match name {
+            "once" => Some(Every::Once),
+            "day" => Some(Every::Day),
+            "month" => Some(Every::Month),
+            "year" => Some(Every::Year),
+            _ => None,
+        }
+    }
+}
+
+impl Allowance {
+    /// The allowance's refill period: `every`, or the source's usual one.
+    pub fn period(&self) -> Every {
+        self.every.unwrap_or(match self.source {
+            GrantSource::Signup => Every::Once,
+            GrantSource::Daily => Every::Day,
+            GrantSource::Annual => Every::Year,
+            _ => Every::Month,
+        })
+    }
 }
 
 /// What becomes of an allowance's unused credits at the next period.
@@ -166,6 +211,7 @@ mod tests {
             per_seat: false,
             priority: 0,
             rollover: Rollover::None,
+            every: None,
         };
         let dup = WalletPolicy {
             burn_order: vec![],

@@ -535,6 +535,7 @@ fn refill_is_idempotent_per_period() {
                 per_seat: false,
                 priority: 0,
                 rollover: Rollover::None,
+                every: None,
             },
             Allowance {
                 id: "team".into(),
@@ -543,6 +544,7 @@ fn refill_is_idempotent_per_period() {
                 per_seat: true,
                 priority: 0,
                 rollover: Rollover::None,
+                every: None,
             },
         ],
     };
@@ -599,6 +601,7 @@ fn rollover_rules_carry_credits_by_mode() {
         per_seat: false,
         priority: 0,
         rollover,
+        every: None,
     };
     let policy = WalletPolicy {
         burn_order: vec![],
