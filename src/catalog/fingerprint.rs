@@ -104,7 +104,10 @@ mod tests {
         let mut other = spec.clone();
         other.version = "2".into();
         assert_ne!(fingerprint(&other).unwrap(), fp);
-        assert!(text.starts_with(r#"{"addons":[],"currency":"USD","decimals":0,"id":"test","#), "{text}");
+        assert!(
+            text.starts_with(r#"{"addons":[],"currency":"USD","decimals":0,"id":"test","#),
+            "{text}"
+        );
     }
 
     #[test]

@@ -5,6 +5,10 @@
 //!
 //! Each scenario file includes this module, and uses only part of it.
 #![allow(dead_code)]
+#![allow(
+    clippy::result_large_err,
+    reason = "WalletError keeps its details as typed fields, as in src/wallet"
+)]
 
 use genprice::wallet::{
     Balance, Grant, GrantSource, HoldRequest, Metadata, Millis, Receipt, Refill, Wallet,
