@@ -99,6 +99,12 @@ pub enum ErrorCode {
     /// before it (wrong sequence number, unknown grant, credits that do not
     /// add up).
     InvalidLedger,
+    /// No plan with this id in the catalog.
+    UnknownPlan,
+    /// A usage mix for the estimator with the wrong shape: not a list of
+    /// `{request, per, count, workdays?}`, an unknown `per`, workdays
+    /// outside 1 … 31, a buffer outside 0 … 1000 percent.
+    InvalidUsage,
 }
 
 impl ErrorCode {
@@ -140,6 +146,8 @@ impl ErrorCode {
             ErrorCode::InvalidId => "invalid_id",
             ErrorCode::InvalidPolicy => "invalid_policy",
             ErrorCode::InvalidLedger => "invalid_ledger",
+            ErrorCode::UnknownPlan => "unknown_plan",
+            ErrorCode::InvalidUsage => "invalid_usage",
         }
     }
 }

@@ -24,6 +24,8 @@
 //! * [`quote`](mod@quote): the pricing itself.
 //! * [`money`]: integer amounts, exact multipliers, rounding.
 //! * [`error`]: stable error codes.
+//! * [`plan`]: plans at work — entitlements, the upgrade offer, the
+//!   insufficient-credits answer.
 //! * [`wallet`]: the credit wallet — grants, burn order, holds, expiry,
 //!   refills — as a ledger of entries folded into state.
 //!
@@ -33,6 +35,7 @@
 pub mod catalog;
 pub mod error;
 pub mod money;
+pub mod plan;
 pub mod quote;
 pub mod request;
 pub mod wallet;

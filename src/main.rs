@@ -6,12 +6,14 @@
 //! is invalid, 2 for a usage error.
 
 use clap::{Parser, Subcommand};
-use genprice::{Catalog, CatalogError, ErrorCode, QuoteError, QuoteResult, Request, quote};
+use genprice::plan::{QuoteOptions, quote_for};
+use genprice::{Catalog, CatalogError, ErrorCode, QuoteError, QuoteResult, Request};
 use serde_json::{Value, json};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod plans_cli;
 mod wallet_cli;
 
 /// Exact credit quotes for AI-generation studios.
@@ -32,6 +34,25 @@ enum Command {
         /// (chosen by the .json extension).
         #[arg(long, short, default_value = "pricing.toml", value_name = "FILE")]
         catalog: PathBuf,
+        /// Check each request against this plan: adds "entitlement" (allowed,
+        /// denials, the cheapest plan that allows it) to each quote.
+        #[arg(long, value_name = "ID")]
+        plan: Option<String>,
+        /// Credits available in the user's wallet (smallest units): adds
+        /// "credits" (enough, shortfall, packs and plans that cover it).
+        #[arg(long, value_name = "CREDITS")]
+        balance: Option<u64>,
+    },
+    /// List the catalog's plans: a table for people, or JSON with --json
+    /// (prices in minor units, credits per cycle and per month, limits).
+    Plans {
+        /// Catalog to read.
+        #[arg(long, short, default_value = "pricing.toml", value_name = "FILE")]
+        catalog: PathBuf,
+        /// Print JSON (one array of plan offers with their limits) instead
+        /// of a table.
+        #[arg(long)]
+        json: bool,
     },
     /// Validate a catalog. Prints every problem as FILE:LINE:COL: message on
     /// stderr and exits 1, or prints a JSON summary and exits 0.
@@ -59,7 +80,12 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Quote { catalog } => run_quote(&catalog),
+        Command::Quote {
+            catalog,
+            plan,
+            balance,
+        } => run_quote(&catalog, &QuoteOptions { plan, balance }),
+        Command::Plans { catalog, json } => plans_cli::run(&catalog, json),
         Command::Check { file } => run_check(&file),
         Command::Catalog { catalog, pretty } => run_catalog(&catalog, pretty),
         Command::Wallet(args) => wallet_cli::run(*args),
@@ -74,7 +100,7 @@ fn main() -> ExitCode {
 }
 
 /// Loads a TOML catalog, or a JSON one when the file ends in `.json`.
-fn load_catalog(path: &Path) -> Result<Catalog, CatalogError> {
+pub(crate) fn load_catalog(path: &Path) -> Result<Catalog, CatalogError> {
     if path.extension().is_some_and(|e| e == "json") {
         let text = std::fs::read_to_string(path).map_err(|e| {
             CatalogError::io(format!("{}: cannot read catalog: {e}", path.display()))
@@ -85,7 +111,7 @@ fn load_catalog(path: &Path) -> Result<Catalog, CatalogError> {
     }
 }
 
-fn report_catalog_error(error: &CatalogError) {
+pub(crate) fn report_catalog_error(error: &CatalogError) {
     eprintln!("{error}");
     let n = error.diagnostics().len();
     eprintln!(
@@ -132,7 +158,7 @@ fn run_catalog(file: &Path, pretty: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_quote(file: &Path) -> Result<ExitCode, String> {
+fn run_quote(file: &Path, options: &QuoteOptions) -> Result<ExitCode, String> {
     let catalog = match load_catalog(file) {
         Ok(c) => c,
         Err(error) => {
@@ -154,7 +180,7 @@ fn run_quote(file: &Path) -> Result<ExitCode, String> {
         for input in &inputs {
             let result = input.as_ref().map_err(Clone::clone).and_then(|value| {
                 let request = Request::from_json_value(value)?;
-                quote(&catalog, &request)
+                quote_for(&catalog, &request, options)
             });
             all_priced &= result.is_ok();
             let line = serde_json::to_string(&QuoteResult::from(result));
@@ -203,7 +229,7 @@ fn split_requests(bytes: &[u8]) -> Vec<Result<Value, QuoteError>> {
 
 /// Writes to stdout through a buffer; a closed pipe (`genprice … | head`)
 /// ends the output quietly.
-fn write_out(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
+pub(crate) fn write_out(f: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> Result<(), String> {
     let stdout = io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     match f(&mut out).and_then(|()| out.flush()) {

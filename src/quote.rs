@@ -67,6 +67,14 @@ pub struct Quote {
     pub catalog: Arc<CatalogRef>,
     /// One line per request item, in request order.
     pub lines: Vec<Line>,
+    /// The plan's verdict, when a plan was given
+    /// ([`crate::plan::quote_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlement: Option<crate::plan::Entitlement>,
+    /// Whether the given balance covers the total, and what would fix it
+    /// when it does not ([`crate::plan::quote_for`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<crate::plan::CreditCheck>,
 }
 
 /// How one item was priced.
@@ -162,6 +170,8 @@ pub fn quote(catalog: &Catalog, request: &Request) -> Result<Quote, QuoteError> 
         display: display(total, spec.decimals, &spec.unit),
         catalog: catalog.reference(),
         lines,
+        entitlement: None,
+        credits: None,
     })
 }
 

@@ -1,0 +1,87 @@
+//! Plans at work: what a plan allows ([`entitle`]), what to offer when
+//! credits run short ([`credit`]), and the offers themselves ([`offer`]).
+//!
+//! [`quote_for`] is the one call a *Generate* button needs: the price,
+//! the plan's verdict with the cheapest plan that would allow the request,
+//! and, given the wallet's available credits, the shortfall with the packs
+//! and plans that would cover it.
+//!
+//! ```
+//! use genprice::{Catalog, Request};
+//! use genprice::plan::{QuoteOptions, quote_for};
+//!
+//! let catalog = Catalog::from_toml(include_str!("../../pricing.toml"), "pricing.toml")?;
+//! let request = Request::from_json_str(r#"{"product":"video/veo-3","seconds":8,"resolution":"4k"}"#)?;
+//! let options = QuoteOptions { plan: Some("free".into()), balance: Some(100) };
+//! let q = quote_for(&catalog, &request, &options)?;
+//! let verdict = q.entitlement.as_ref().unwrap();
+//! assert!(!verdict.allowed);                       // free plans make no 4k video
+//! assert!(verdict.upgrade.is_some());              // … but a paid plan does
+//! assert!(q.credits.as_ref().unwrap().shortfall > 0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod credit;
+pub mod entitle;
+pub mod offer;
+
+pub use credit::{CreditCheck, credit_check};
+pub use entitle::{Denial, DenialCode, Entitlement, cheapest_allowing, denials, entitlement};
+pub use offer::{AddonOffer, BillingOffer, PackOffer, PlanOffer, PlanSheet, plan_sheets};
+
+use crate::catalog::{Catalog, Plan};
+use crate::error::{ErrorCode, QuoteError, echo};
+use crate::quote::{Quote, quote};
+use crate::request::Request;
+
+/// What to check a quote against, besides pricing it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuoteOptions {
+    /// The user's plan: adds `entitlement` to the quote.
+    pub plan: Option<String>,
+    /// The wallet's available credits: adds `credits` to the quote.
+    pub balance: Option<u64>,
+}
+
+/// The plan with id `id`, or `unknown_plan` (path `plan`).
+pub fn find_plan<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Plan, QuoteError> {
+    catalog.plan(id).ok_or_else(|| {
+        QuoteError::at(
+            ErrorCode::UnknownPlan,
+            "plan",
+            format!("no plan {} in catalog {}", echo(id), echo(catalog.id())),
+        )
+    })
+}
+
+/// Prices `request` and, per `options`, checks it against a plan and a
+/// balance. Without options this is exactly [`quote`]. Errors are
+/// [`quote`]'s, plus `unknown_plan` and `invalid_amount` (a balance above
+/// 2^53 − 1).
+pub fn quote_for(
+    catalog: &Catalog,
+    request: &Request,
+    options: &QuoteOptions,
+) -> Result<Quote, QuoteError> {
+    let plan = match &options.plan {
+        Some(id) => Some(find_plan(catalog, id)?),
+        None => None,
+    };
+    if let Some(balance) = options.balance {
+        if balance > crate::MAX_AMOUNT {
+            return Err(QuoteError::at(
+                ErrorCode::InvalidAmount,
+                "balance",
+                format!("balance {balance} is above 2^53 − 1"),
+            ));
+        }
+    }
+    let mut priced = quote(catalog, request)?;
+    if let Some(plan) = plan {
+        priced.entitlement = Some(entitlement(catalog, plan, &priced, request));
+    }
+    if let Some(balance) = options.balance {
+        priced.credits = Some(credit_check(catalog, &priced, request, plan, balance));
+    }
+    Ok(priced)
+}
