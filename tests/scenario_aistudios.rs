@@ -136,6 +136,27 @@ fn a_personal_subscriber_over_two_cycles() {
         (Some(10), Some(6), Some(4))
     );
     assert_eq!(available(&w, at(2, 9)), 6); // the refusal took nothing
+    // The upgrade answer: Free allows the clip but has no packs (add-ons
+    // need a subscription); the plans whose first cycle covers 10 − 6,
+    // cheapest per year first: Personal (annual $288 < 12 × $29 = $348),
+    // then Team at 2 seats (annual 2 × $588). Enterprise is by contract.
+    let (verdict, credits) = check_on(&c, PREMIUM_10S, "free", 6);
+    assert!(verdict.allowed);
+    assert!(!credits.enough);
+    assert_eq!(
+        (credits.balance, credits.estimate, credits.shortfall),
+        (6, 10, 4)
+    );
+    assert!(credits.packs.is_empty());
+    assert_eq!(plan_ids(&credits.plans), ["personal", "team"]);
+    let personal: Vec<(u64, u64)> = credits.plans[0]
+        .billing
+        .iter()
+        .map(|b| (b.price_per_year, b.credits))
+        .collect();
+    assert_eq!(personal, [(28800, 720), (34800, 60)]);
+    let team = &credits.plans[1];
+    assert_eq!((team.seats, team.billing[0].credits), (2, 3600)); // 2 × 1,800
 
     // The user subscribes to Personal (monthly) on day 2, cycle day 2 → day
     // 32, and buys one add-on unit for the same cycle.

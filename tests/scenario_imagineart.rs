@@ -18,6 +18,7 @@ mod common;
 
 use common::*;
 use genprice::ErrorCode;
+use genprice::plan::DenialCode;
 use genprice::wallet::{GrantSource, HoldStatus, Wallet};
 
 const IMAGINE_4: &str = r#"{"product":"image/imagine-1","outputs":4}"#;
@@ -89,6 +90,16 @@ fn a_month_with_three_balances() {
     assert_eq!(generate(&mut w, &c, "g2", MOTION_5S, at(0, 12)), 50); // 84 − 50 = 34
     assert_eq!(by_source(&w, at(0, 12) + 120_000), [("daily", 34)]);
 
+    // A Pro model is denied on the free plan although 34 ≥ 24 credits are
+    // there; the cheapest plan that allows it is Basic ($9 a month).
+    let (verdict, credits) = check_on(&c, ULTRA, "free", 34);
+    assert!(!verdict.allowed);
+    assert_eq!(verdict.denials.len(), 1);
+    assert_eq!(verdict.denials[0].code, DenialCode::TierNotInPlan);
+    assert_eq!(verdict.denials[0].requested, "pro");
+    assert_eq!(verdict.upgrade.as_ref().unwrap().id, "basic");
+    assert!(credits.enough);
+
     // A second 5 s video is blocked: 50 asked, 34 there, 16 short.
     let e = start(&mut w, &c, "g3", MOTION_5S, at(0, 13)).unwrap_err();
     assert_eq!(e.code, ErrorCode::InsufficientCredits);
@@ -96,6 +107,18 @@ fn a_month_with_three_balances() {
         (e.requested, e.available, e.shortfall),
         (Some(50), Some(34), Some(16))
     );
+    // The answer: no top-ups on the free plan; every paid plan covers it,
+    // cheapest first.
+    let (verdict, credits) = check_on(&c, MOTION_5S, "free", 34);
+    assert!(verdict.allowed);
+    assert_eq!((credits.enough, credits.shortfall), (false, 16));
+    assert!(credits.packs.is_empty());
+    assert_eq!(
+        plan_ids(&credits.plans),
+        ["basic", "standard", "professional"]
+    );
+    // Basic at the start of a cycle: a day's 100 + the month's 1,000.
+    assert_eq!(credits.plans[0].billing[0].credits, 1100);
 
     // Day 1: yesterday's 34 are gone (no rollover of daily credits), 100 new.
     daily(&mut w, 1, "2026-11-02");
@@ -163,6 +186,20 @@ fn a_month_with_three_balances() {
         [("daily", 0), ("monthly", 126), ("topup", 1000)]
     );
 
+    // Three more 10 s videos (1,260) would be 134 short of 126 + 1,000: the
+    // Standard subscriber is offered top-ups (one pack of 1,000 for $10, or
+    // one of 5,000 for $45) and the plans that cover it: Basic (a fresh
+    // cycle's 1,100 + 1,126 ≥ 1,260) and Professional, cheapest first.
+    let three = format!(r#"{{"items":[{}]}}"#, [KLING_10S; 3].join(","));
+    let (verdict, credits) = check_on(&c, &three, "standard", 1126);
+    assert!(verdict.allowed);
+    assert_eq!((credits.estimate, credits.shortfall), (1260, 134));
+    assert_eq!(
+        pack_totals(&credits.packs),
+        [("topup-1000", 1, 1000), ("topup-5000", 1, 4500)]
+    );
+    assert_eq!(plan_ids(&credits.plans), ["basic", "professional"]);
+
     // Day 25: the user cancels; the subscription runs to day 31 and is not
     // renewed (no refill). Day 31: the unused 126 do not roll over; the
     // top-up stays. Back on the free plan, the daily credits continue.
@@ -175,6 +212,11 @@ fn a_month_with_three_balances() {
 
     // Top-up credits stay spendable on what the free plan allows: a 10 s
     // video (100) from the day's credits, then a 5 s one (50) from the top-up.
+    // A Pro model is denied again, top-up credits or not.
+    let (verdict, credits) = check_on(&c, ULTRA, "free", 1100);
+    assert_eq!(verdict.denials[0].code, DenialCode::TierNotInPlan);
+    assert_eq!(verdict.upgrade.as_ref().unwrap().id, "basic");
+    assert!(credits.enough);
     generate(&mut w, &c, "g9", MOTION_10S, at(31, 9));
     generate(&mut w, &c, "g10", MOTION_5S, at(31, 10));
     assert_eq!(

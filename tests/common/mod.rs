@@ -10,6 +10,7 @@
     reason = "WalletError keeps its details as typed fields, as in src/wallet"
 )]
 
+use genprice::plan::{CreditCheck, Entitlement, PackOffer, PlanOffer, QuoteOptions, quote_for};
 use genprice::wallet::{
     Balance, Grant, GrantSource, HoldRequest, Metadata, Millis, Receipt, Refill, Wallet,
     WalletError,
@@ -54,6 +55,37 @@ pub fn price(catalog: &Catalog, json: &str) -> u64 {
     quote(catalog, &request(json))
         .unwrap_or_else(|e| panic!("{json}: {e:?}"))
         .total
+}
+
+/// What a *Generate* button learns for a user on `plan` with `balance`
+/// credits available: the plan's verdict (with the upgrade) and the
+/// credit check (with the packs and plans that would cover a shortfall).
+pub fn check_on(
+    catalog: &Catalog,
+    json: &str,
+    plan: &str,
+    balance: u64,
+) -> (Entitlement, CreditCheck) {
+    let options = QuoteOptions {
+        plan: Some(plan.into()),
+        balance: Some(balance),
+    };
+    let q =
+        quote_for(catalog, &request(json), &options).unwrap_or_else(|e| panic!("{json}: {e:?}"));
+    (q.entitlement.unwrap(), q.credits.unwrap())
+}
+
+/// The ids of offered plans, in offer order.
+pub fn plan_ids(plans: &[PlanOffer]) -> Vec<&str> {
+    plans.iter().map(|p| p.id.as_str()).collect()
+}
+
+/// Offered packs as `(id, quantity, total price)`, in offer order.
+pub fn pack_totals(packs: &[PackOffer]) -> Vec<(&str, u64, u64)> {
+    packs
+        .iter()
+        .map(|p| (p.id.as_str(), p.quantity, p.total))
+        .collect()
 }
 
 /// An empty wallet with the catalog's `[wallet]` policy.
