@@ -1015,14 +1015,18 @@ fn recommend(
     } else {
         format!("the cheapest of the {fitting} options")
     };
+    let used = if option.usable_credits == option.credits_provided {
+        "all used".to_string()
+    } else {
+        format!("{} of them used", unit.show(option.usable_credits))
+    };
     let mut why = format!(
-        "{} ({}){seats} {billed}: {among} that allow every line and cover the {} needed a month ({} plus {buffer} %). Its grants provide {} a month, {} of them used",
+        "{} ({}){seats} {billed}: {among} that allow every line and cover the {} needed a month ({} plus {buffer} %). Its grants provide {} a month, {used}",
         option.name,
         option.plan,
         unit.show(need),
         unit.show(credits_per_month),
         unit.show(option.credits_provided),
-        unit.show(option.usable_credits),
     );
     for extra in &option.extras {
         why.push_str(&format!(
@@ -1037,10 +1041,14 @@ fn recommend(
             money(extra.cost_per_month, &option.currency)
         ));
     }
-    why.push_str(&format!(
-        "; {} a month would expire unused.",
-        unit.show(option.wasted_credits)
-    ));
+    if option.wasted_credits == 0 {
+        why.push_str("; nothing would expire unused.");
+    } else {
+        why.push_str(&format!(
+            "; {} a month would expire unused.",
+            unit.show(option.wasted_credits)
+        ));
+    }
     Recommendation {
         plan: option.plan.clone(),
         name: option.name.clone(),
