@@ -35,6 +35,7 @@
 pub mod catalog;
 pub mod error;
 pub mod money;
+#[cfg(feature = "plans")]
 pub mod plan;
 pub mod quote;
 pub mod request;

@@ -69,10 +69,12 @@ pub struct Quote {
     pub lines: Vec<Line>,
     /// The plan's verdict, when a plan was given
     /// ([`crate::plan::quote_for`]).
+    #[cfg(feature = "plans")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entitlement: Option<crate::plan::Entitlement>,
     /// Whether the given balance covers the total, and what would fix it
     /// when it does not ([`crate::plan::quote_for`]).
+    #[cfg(feature = "plans")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credits: Option<crate::plan::CreditCheck>,
 }
@@ -170,7 +172,9 @@ pub fn quote(catalog: &Catalog, request: &Request) -> Result<Quote, QuoteError> 
         display: display(total, spec.decimals, &spec.unit),
         catalog: catalog.reference(),
         lines,
+        #[cfg(feature = "plans")]
         entitlement: None,
+        #[cfg(feature = "plans")]
         credits: None,
     })
 }

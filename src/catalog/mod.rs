@@ -16,12 +16,14 @@
 //! every request identically.
 
 mod fingerprint;
+#[cfg(feature = "plans")]
 mod plan;
 mod reader;
 #[cfg(feature = "native")]
 mod toml_source;
 mod validate;
 
+#[cfg(feature = "plans")]
 pub use plan::{Addon, Billing, Cycle, Limits, Pack, PackExpiry, Plan, Seats};
 pub use validate::{CatalogError, Diagnostic};
 
@@ -267,18 +269,31 @@ pub struct CatalogSpec {
     pub wallet: WalletPolicy,
     /// ISO 4217 code of the money plans and packs are priced in (`"USD"`);
     /// their prices are minor units (cents) of it.
+    #[cfg(feature = "plans")]
     pub currency: String,
     /// Resolution names per studio, lowest first: the ladder a plan's
     /// `maxResolution` is measured on. Every resolution a product of that
     /// studio offers must be on it.
+    #[cfg(feature = "plans")]
     #[cfg_attr(feature = "wasm", tsify(type = "Partial<Record<Studio, string[]>>"))]
     pub resolutions: BTreeMap<Studio, Vec<String>>,
     /// Subscription plans, in the order a pricing page lists them.
+    #[cfg(feature = "plans")]
     pub plans: Vec<Plan>,
     /// Top-up packs.
+    #[cfg(feature = "plans")]
     pub packs: Vec<Pack>,
     /// Recurring add-ons.
+    #[cfg(feature = "plans")]
     pub addons: Vec<Addon>,
+    /// Without the `plans` feature (the slim browser engine): `currency`,
+    /// `resolutions`, `plans`, `packs` and `addons` exactly as given, kept
+    /// so the fingerprint covers them; they are read and checked only by
+    /// builds with plans.
+    #[cfg(not(feature = "plans"))]
+    #[serde(flatten)]
+    #[cfg_attr(feature = "wasm", tsify(type = "Record<string, unknown>"))]
+    pub commerce: BTreeMap<String, serde_json::Value>,
 }
 
 /// A validated catalog with its fingerprint. Products are sorted by id.
@@ -395,16 +410,19 @@ impl Catalog {
     }
 
     /// The plan with this id.
+    #[cfg(feature = "plans")]
     pub fn plan(&self, id: &str) -> Option<&Plan> {
         self.spec.plans.iter().find(|p| p.id == id)
     }
 
     /// The pack with this id.
+    #[cfg(feature = "plans")]
     pub fn pack(&self, id: &str) -> Option<&Pack> {
         self.spec.packs.iter().find(|p| p.id == id)
     }
 
     /// The add-on with this id.
+    #[cfg(feature = "plans")]
     pub fn addon(&self, id: &str) -> Option<&Addon> {
         self.spec.addons.iter().find(|a| a.id == id)
     }
@@ -429,11 +447,18 @@ pub(crate) mod tests {
             rounding: Rounding::Up,
             tiers: vec!["basic".into(), "pro".into()],
             wallet: WalletPolicy::default(),
+            #[cfg(feature = "plans")]
             currency: "USD".into(),
+            #[cfg(feature = "plans")]
             resolutions: BTreeMap::new(),
+            #[cfg(feature = "plans")]
             plans: vec![],
+            #[cfg(feature = "plans")]
             packs: vec![],
+            #[cfg(feature = "plans")]
             addons: vec![],
+            #[cfg(not(feature = "plans"))]
+            commerce: BTreeMap::new(),
             products: vec![
                 Product {
                     id: "video/clip".into(),

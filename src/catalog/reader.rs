@@ -21,6 +21,7 @@ use std::marker::PhantomData;
 use std::ops::Range;
 use std::sync::Arc;
 
+#[cfg(feature = "plans")]
 mod plans;
 
 /// A parsed document the reader can walk.
@@ -34,6 +35,13 @@ pub(crate) trait Tree: Sized {
 
     /// What the value is.
     fn kind(&self) -> Kind<'_, Self>;
+
+    /// The value as JSON, for a format that is JSON (the slim build keeps
+    /// the commercial sections as given); `None` otherwise.
+    #[cfg(not(feature = "plans"))]
+    fn json(&self) -> Option<serde_json::Value> {
+        None
+    }
 }
 
 /// One value of a [`Tree`], as the reader sees it.
@@ -156,6 +164,11 @@ impl Tree for serde_json::Value {
                     .collect(),
             ),
         }
+    }
+
+    #[cfg(not(feature = "plans"))]
+    fn json(&self) -> Option<serde_json::Value> {
+        Some(self.clone())
     }
 }
 
@@ -573,17 +586,26 @@ impl<T: Tree> Loader<T> {
             Some((t, _)) => self.wallet(&t, "wallet"),
             None => WalletPolicy::default(),
         };
+        #[cfg(feature = "plans")]
         let currency = self.defaulted(root, &span, "", "currency");
+        #[cfg(feature = "plans")]
         let currency = if currency.is_some() {
             self.string(currency, "currency").unwrap_or_default()
         } else {
             "USD".into()
         };
+        #[cfg(feature = "plans")]
         let ladders = self.defaulted(root, &span, "", "resolutions");
+        #[cfg(feature = "plans")]
         let resolutions = self.ladders(ladders);
+        #[cfg(feature = "plans")]
         let plans = self.tables(root, &span, "plans", Self::plan);
+        #[cfg(feature = "plans")]
         let packs = self.tables(root, &span, "packs", Self::pack);
+        #[cfg(feature = "plans")]
         let addons = self.tables(root, &span, "addons", Self::addon);
+        #[cfg(not(feature = "plans"))]
+        let commerce = self.commerce(root, &span);
         let fingerprint = if T::JSON {
             let stated = self.get(root, "", "fingerprint");
             self.string(stated, "fingerprint")
@@ -599,13 +621,39 @@ impl<T: Tree> Loader<T> {
             tiers,
             products,
             wallet,
+            #[cfg(feature = "plans")]
             currency,
+            #[cfg(feature = "plans")]
             resolutions,
+            #[cfg(feature = "plans")]
             plans,
+            #[cfg(feature = "plans")]
             packs,
+            #[cfg(feature = "plans")]
             addons,
+            #[cfg(not(feature = "plans"))]
+            commerce,
         };
         (spec, fingerprint)
+    }
+
+    /// Without the `plans` feature: the commercial sections as given (the
+    /// canonical JSON form writes all five), for the fingerprint only.
+    #[cfg(not(feature = "plans"))]
+    fn commerce(
+        &mut self,
+        root: &[Entry<'_, T>],
+        span: &Range<usize>,
+    ) -> BTreeMap<String, serde_json::Value> {
+        let mut out = BTreeMap::new();
+        for name in ["currency", "resolutions", "plans", "packs", "addons"] {
+            if let Some(value) = self.defaulted(root, span, "", name) {
+                if let Some(json) = value.json() {
+                    out.insert(name.to_string(), json);
+                }
+            }
+        }
+        out
     }
 
     /// The `[wallet]` section: the burn order by source and the allowances a

@@ -10,6 +10,7 @@ use crate::error::{ErrorCode, echo, list_keys};
 use crate::money::MAX_AMOUNT;
 use std::fmt;
 
+#[cfg(feature = "plans")]
 mod plans;
 
 /// Largest output count a product may allow in one request.
@@ -291,6 +292,7 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
         }
         check_product(spec, product, i, &mut report);
     }
+    #[cfg(feature = "plans")]
     plans::check(spec, &mut report);
     out
 }

@@ -49,6 +49,64 @@ pub struct QuoteOptions {
     pub balance: Option<u64>,
 }
 
+impl QuoteOptions {
+    /// Reads `{ "plan"?: string, "balance"?: integer }` (what
+    /// `engine.quote(request, options)` takes); `null` or an absent field
+    /// means none. Other fields are `unknown_field`; a wrong type or a
+    /// balance that is not an integer in 0 … 2^53 − 1 is
+    /// `invalid_request` with the field's path.
+    pub fn from_json_value(value: &serde_json::Value) -> Result<QuoteOptions, QuoteError> {
+        use serde_json::Value;
+        let map = match value {
+            Value::Null => return Ok(QuoteOptions::default()),
+            Value::Object(map) => map,
+            _ => {
+                return Err(QuoteError::new(
+                    ErrorCode::InvalidRequest,
+                    "quote options must be an object like { plan: \"pro\", balance: 120 }",
+                ));
+            }
+        };
+        let mut options = QuoteOptions::default();
+        for (key, field) in map {
+            match (key.as_str(), field) {
+                (_, Value::Null) if key == "plan" || key == "balance" => {}
+                ("plan", Value::String(id)) => options.plan = Some(id.clone()),
+                ("balance", Value::Number(n))
+                    if n.as_u64().is_some_and(|b| b <= crate::MAX_AMOUNT) =>
+                {
+                    options.balance = n.as_u64();
+                }
+                ("plan", _) => {
+                    return Err(QuoteError::at(
+                        ErrorCode::InvalidRequest,
+                        "plan",
+                        "plan must be a plan id (a string)",
+                    ));
+                }
+                ("balance", _) => {
+                    return Err(QuoteError::at(
+                        ErrorCode::InvalidRequest,
+                        "balance",
+                        "balance must be an integer of credits in 0 … 2^53 − 1",
+                    ));
+                }
+                (other, _) => {
+                    return Err(QuoteError::at(
+                        ErrorCode::UnknownField,
+                        crate::error::path_key(other),
+                        format!(
+                            "unknown quote option {} (expected plan, balance)",
+                            echo(other)
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(options)
+    }
+}
+
 /// The plan with id `id`, or `unknown_plan` (path `plan`).
 pub fn find_plan<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Plan, QuoteError> {
     catalog.plan(id).ok_or_else(|| {

@@ -6,7 +6,7 @@
 use super::ledger::refill_key;
 use super::time::{check_id, check_time};
 use super::{
-    Entry, ExpiredGrant, Grant, Millis, Receipt, RefillEntry, Rollover, Wallet, WalletError,
+    Entry, Every, ExpiredGrant, Grant, Millis, Receipt, RefillEntry, Rollover, Wallet, WalletError,
 };
 use crate::error::ErrorCode;
 use serde::{Deserialize, Serialize};
@@ -59,7 +59,8 @@ impl Wallet {
     ///
     /// A refill for a period already refilled returns the original entry
     /// (`replayed`); with another start, end or seat count it is
-    /// `refill_conflict`.
+    /// `refill_conflict`. An allowance refilled `once` (sign-up credits)
+    /// is granted for one period only: another period is `refill_conflict`.
     ///
     /// Errors also: `unknown_allowance`, `invalid_id`, `invalid_time`,
     /// `time_before_last_entry`, `grant_conflict` (a grant already has the
@@ -106,6 +107,21 @@ impl Wallet {
                 .with_path("allowance")
             })?
             .clone();
+        if allowance.period() == Every::Once {
+            if let Some(done) = self
+                .refills
+                .values()
+                .find(|r| r.allowance == refill.allowance)
+            {
+                return Err(WalletError::new(
+                    ErrorCode::RefillConflict,
+                    format!(
+                        "allowance \"{}\" is granted once, and was granted for period \"{}\"",
+                        refill.allowance, done.period
+                    ),
+                ));
+            }
+        }
         let seats = effective_seats(self, refill);
         let amount = allowance
             .amount

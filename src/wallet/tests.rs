@@ -723,3 +723,42 @@ fn replay_rebuilds_identical_state() {
     let e = Wallet::from_entries(WalletPolicy::default(), entries).unwrap_err();
     assert_eq!((e.code, e.line), (ErrorCode::InvalidLedger, Some(5)));
 }
+
+#[test]
+fn once_allowance_is_granted_for_one_period_only() {
+    let policy = WalletPolicy {
+        burn_order: vec![],
+        allowances: vec![Allowance {
+            id: "welcome".into(),
+            source: GrantSource::Signup,
+            amount: 200,
+            per_seat: false,
+            priority: 0,
+            rollover: Rollover::Full,
+            every: None, // signup: once
+        }],
+    };
+    let mut w = Wallet::new(policy).unwrap();
+    let first = Refill {
+        allowance: "welcome".into(),
+        period: "verified".into(),
+        start: 0,
+        end: DAY,
+        seats: 1,
+    };
+    w.refill(&first, 0).unwrap();
+    // The same period again is a retry: replayed, nothing granted.
+    assert!(w.refill(&first, DAY).unwrap().replayed);
+    // Another period of a once allowance is refused and changes nothing.
+    let again = Refill {
+        period: "verified-again".into(),
+        start: DAY,
+        end: 2 * DAY,
+        ..first.clone()
+    };
+    let before = w.clone();
+    let err = w.refill(&again, 2 * DAY).unwrap_err();
+    assert_eq!(err.code, ErrorCode::RefillConflict);
+    assert_eq!(w, before);
+    assert_eq!(w.balance(2 * DAY).unwrap().available, 200);
+}

@@ -3,6 +3,8 @@
 use super::convert::{catalog_error, error, json_value, to_js};
 use crate::catalog::Catalog;
 use crate::error::ErrorCode;
+#[cfg(feature = "plans")]
+use crate::plan::{QuoteOptions, plan_sheets, quote_for};
 use crate::quote::{QuoteResult, quote};
 use crate::request::Request;
 use wasm_bindgen::prelude::*;
@@ -38,7 +40,9 @@ impl Engine {
     }
 
     /// Prices one request (a single item or `{ items: [...] }`). Throws an
-    /// `Error` with `code` and `path` when it cannot be priced.
+    /// `Error` with `code` and `path` when it cannot be priced. (The full
+    /// engine in `genprice/wallet` also takes `{ plan, balance }`.)
+    #[cfg(not(feature = "plans"))]
     #[wasm_bindgen(unchecked_return_type = "Quote")]
     pub fn quote(
         &self,
@@ -46,6 +50,44 @@ impl Engine {
     ) -> Result<JsValue, JsValue> {
         let request = Request::from_json_value(&json_value(request)?)?;
         to_js(&quote(&self.catalog, &request)?)
+    }
+
+    /// Prices one request (a single item or `{ items: [...] }`). Throws an
+    /// `Error` with `code` and `path` when it cannot be priced.
+    ///
+    /// With `options.plan`, the quote carries `entitlement`: whether the plan
+    /// allows it, the denials per item, and the cheapest plan that would.
+    /// With `options.balance` (the wallet's available credits) it carries
+    /// `credits`: enough or the shortfall, with the packs and plans that
+    /// cover it. Unknown plan: `unknown_plan`.
+    ///
+    /// ```js
+    /// const q = engine.quote(request, { plan: "free", balance: wallet.balance(Date.now()).available });
+    /// if (!q.entitlement.allowed) showUpgrade(q.entitlement.upgrade);
+    /// else if (!q.credits.enough) showTopUp(q.credits.packs, q.credits.plans);
+    /// ```
+    #[cfg(feature = "plans")]
+    #[wasm_bindgen(unchecked_return_type = "Quote")]
+    pub fn quote(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestSpec")] request: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "QuoteOptions | undefined")] options: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let request = Request::from_json_value(&json_value(request)?)?;
+        if options.is_undefined() {
+            return to_js(&quote(&self.catalog, &request)?);
+        }
+        let options = QuoteOptions::from_json_value(&json_value(options)?)?;
+        to_js(&quote_for(&self.catalog, &request, &options)?)
+    }
+
+    /// Every plan of the catalog as a pricing page lists it: prices in
+    /// minor units, credits per cycle and per month, limits, packs and
+    /// add-ons (what `genprice plans --json` prints).
+    #[cfg(feature = "plans")]
+    #[wasm_bindgen(unchecked_return_type = "PlanSheet[]")]
+    pub fn plans(&self) -> Result<JsValue, JsValue> {
+        to_js(&plan_sheets(&self.catalog))
     }
 
     /// Prices many independent requests. Never throws for a bad request:

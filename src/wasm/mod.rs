@@ -1,8 +1,10 @@
 //! The WebAssembly boundary (feature `wasm`): converts JavaScript values to
 //! the core's types and back, and nothing else. No pricing happens here.
 //!
-//! * [`Engine`]: `new Engine(catalog)`, `engine.quote(request)`,
-//!   `engine.quoteMany(requests)`, `engine.catalog()`, `engine.fingerprint`.
+//! * [`Engine`]: `new Engine(catalog)`, `engine.quote(request, options?)`
+//!   (with a plan's entitlement and a balance's shortfall),
+//!   `engine.quoteMany(requests)`, `engine.plans()`, `engine.catalog()`,
+//!   `engine.fingerprint`.
 //! * Data crosses as plain JSON-compatible objects with camelCase fields
 //!   (never `Map`s); amounts are integers no larger than 2^53 − 1.
 //! * Misuse throws a real `Error` with `.code` (and `.path`), the same codes
@@ -27,6 +29,19 @@ const TS_TYPES: &'static str = r#"
 export type Multiplier = string;
 /** A time: whole Unix milliseconds (`Date.now()`). */
 export type Millis = number;
+"#;
+
+/// Types only the full engine (with plans) takes.
+#[cfg(feature = "plans")]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_PLAN_TYPES: &'static str = r#"
+/** What `engine.quote(request, options)` checks besides the price. */
+export interface QuoteOptions {
+  /** The user's plan id: adds `entitlement` (allowed, denials, upgrade). */
+  plan?: string | null;
+  /** Credits available in the user's wallet: adds `credits` (shortfall, packs, plans). */
+  balance?: number | null;
+}
 "#;
 
 /// Logs panics to the console in debug builds (release builds abort with a
