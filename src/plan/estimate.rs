@@ -1029,14 +1029,16 @@ fn recommend(
         unit.show(option.credits_provided),
     );
     for extra in &option.extras {
+        let what = match (extra.kind, extra.quantity) {
+            (ExtraKind::Addon, 1) => "unit of add-on",
+            (ExtraKind::Addon, _) => "units of add-on",
+            (ExtraKind::Pack, 1) => "pack",
+            (ExtraKind::Pack, _) => "packs",
+        };
         why.push_str(&format!(
-            "; {} × {} ({}) cover the remaining {} for {} a month",
+            "; {} {what} {} cover the remaining {} for {} a month",
             extra.quantity,
-            extra.name,
-            match extra.kind {
-                ExtraKind::Addon => "add-on",
-                ExtraKind::Pack => "pack",
-            },
+            echo(&extra.name),
             unit.show(need.saturating_sub(option.usable_credits)),
             money(extra.cost_per_month, &option.currency)
         ));
@@ -1406,7 +1408,12 @@ mod tests {
         assert_eq!(r.plan, "pro");
         assert_eq!(r.price_per_month, Some(3667)); // ⌈44000 / 12⌉
         assert_eq!(r.extras.len(), 1);
-        assert!(r.why.contains("1 × 2,500 credits (pack)"), "{}", r.why);
+        assert!(
+            r.why
+                .contains("1 pack \"2,500 credits\" cover the remaining 2500 credits"),
+            "{}",
+            r.why
+        );
     }
 
     #[test]
