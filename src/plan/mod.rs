@@ -1,5 +1,6 @@
 //! Plans at work: what a plan allows ([`entitle`]), what to offer when
-//! credits run short ([`credit`]), and the offers themselves ([`offer`]).
+//! credits run short ([`credit`]), the offers themselves ([`offer`]), and
+//! the plan to pick for a usage mix ([`estimate`](mod@estimate)).
 //!
 //! [`quote_for`] is the one call a *Generate* button needs: the price,
 //! the plan's verdict with the cheapest plan that would allow the request,
@@ -23,10 +24,15 @@
 
 pub mod credit;
 pub mod entitle;
+pub mod estimate;
 pub mod offer;
 
 pub use credit::{CreditCheck, credit_check};
 pub use entitle::{Denial, DenialCode, Entitlement, cheapest_allowing, denials, entitlement};
+pub use estimate::{
+    Estimate, EstimateLine, EstimateOption, Extra, ExtraKind, GrantUse, Per, Recommendation, Usage,
+    UsageDenial, UsageLine, UsageSpec, estimate,
+};
 pub use offer::{AddonOffer, BillingOffer, PackOffer, PlanOffer, PlanSheet, plan_sheets};
 
 use crate::catalog::{Catalog, Plan};
