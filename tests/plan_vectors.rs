@@ -16,7 +16,7 @@
     clippy::indexing_slicing
 )]
 
-use genprice::plan::{QuoteOptions, quote_for};
+use genprice::plan::{Estimate, QuoteOptions, Usage, estimate, quote_for};
 use genprice::{Catalog, Quote, Request};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
@@ -69,6 +69,82 @@ fn facts(q: &Quote) -> Value {
         out["plans"] = c.plans.iter().map(|p| json!(p.id)).collect();
     }
     out
+}
+
+/// The hand-checkable facts of an estimate, in the shape `expect` uses.
+fn estimate_facts(e: &Estimate) -> Value {
+    let r = e.recommendation.as_ref();
+    json!({
+        "creditsPerMonth": e.credits_per_month,
+        "creditsNeeded": e.credits_needed,
+        "recommended": r.map(|r| r.plan.clone()),
+        "pricePerMonth": r.map(|r| r.price_per_month),
+        "wastedCredits": r.map(|r| r.wasted_credits),
+    })
+}
+
+#[test]
+fn estimate_vectors_replay_natively() {
+    let dir = root().join("tests/vectors/estimates");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in &files {
+        let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let catalog = load_catalog(&doc, &dir);
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        for case in doc["cases"].as_array_mut().unwrap() {
+            checked += 1;
+            let label = format!("{name}: {}", case["name"].as_str().unwrap_or("?"));
+            let result =
+                Usage::from_json_value(&case["usage"]).and_then(|u| estimate(&catalog, &u));
+            match (result, case.get("expect").cloned()) {
+                (Ok(e), Some(expect)) => {
+                    let got = estimate_facts(&e);
+                    for (key, want) in expect.as_object().unwrap() {
+                        if got.get(key) != Some(want) {
+                            failures.push(format!(
+                                "{label}: {key} is {} but worked out by hand {want}",
+                                got[key]
+                            ));
+                        }
+                    }
+                    let golden = serde_json::to_value(&e).unwrap();
+                    if updating() {
+                        case["estimate"] = golden;
+                    } else if case.get("estimate") != Some(&golden) {
+                        failures.push(format!(
+                            "{label}: estimate differs from golden\n  got: {golden}"
+                        ));
+                    }
+                }
+                (Ok(_), None) => {
+                    failures.push(format!("{label}: estimated, but an error was expected"))
+                }
+                (Err(e), Some(_)) => {
+                    failures.push(format!("{label}: expected an estimate, got {e}"))
+                }
+                (Err(e), None) => {
+                    let code = case["error"]["code"].as_str().unwrap();
+                    let path = case["error"].get("path").and_then(Value::as_str);
+                    if e.code.as_str() != code || e.path.as_deref() != path {
+                        failures.push(format!("{label}: expected {code} at {path:?}, got {e}"));
+                    }
+                }
+            }
+        }
+        if updating() {
+            let mut out = serde_json::to_string_pretty(&doc).unwrap();
+            out.push('\n');
+            std::fs::write(file, out).unwrap();
+        }
+    }
+    assert!(checked >= 6, "only {checked} estimate vector cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
 #[test]

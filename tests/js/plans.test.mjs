@@ -3,12 +3,15 @@
 // does natively, and every answer — entitlement, denials, upgrade, the
 // insufficient-credits offers, errors with their messages — is identical to
 // what `genprice quote --plan ID --balance N` prints for the same request.
+// The estimate vectors (tests/vectors/estimates/*.json) likewise: the npm
+// `engine.estimate(usage)` equals the golden answer and `genprice estimate`.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Engine } from "../../pkg/wallet.mjs";
-import { asResult, nativeQuote, readJson, rng, root } from "./helpers.mjs";
+import { asResult, nativeBin, nativeQuote, readJson, rng, root } from "./helpers.mjs";
 
 const dir = join(root, "tests", "vectors", "plans");
 const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
@@ -104,3 +107,33 @@ test("random requests under every plan and balance: CLI and npm agree", () => {
   assert.ok(denied > 100 && short > 100, `denied ${denied}, short ${short} of ${cases.length}`);
   console.log(`# ${cases.length} random plan quotes: ${denied} denied, ${short} short, 0 differences`);
 });
+
+/** `genprice estimate` for one usage mix: the parsed JSON line it prints. */
+function nativeEstimate(usage, catalogPath) {
+  try {
+    return JSON.parse(execFileSync(nativeBin(), ["estimate", "--catalog", catalogPath], { cwd: root, input: JSON.stringify(usage) }).toString());
+  } catch (e) {
+    if (e.status !== 1) throw e;
+    return JSON.parse(e.stdout.toString());
+  }
+}
+
+const estimateDir = join(root, "tests", "vectors", "estimates");
+for (const file of readdirSync(estimateDir).filter((f) => f.endsWith(".json")).sort()) {
+  const doc = readJson("tests", "vectors", "estimates", file);
+  const engine = new Engine(readJson("tests", "vectors", "estimates", doc.catalog));
+  test(`estimate vectors: ${file} — npm equals golden and equals genprice estimate`, () => {
+    for (const c of doc.cases) {
+      const got = asResult(() => engine.estimate(c.usage));
+      if (c.expect) {
+        assert.deepStrictEqual(got, c.estimate, c.name);
+        assert.equal(got.creditsPerMonth, c.expect.creditsPerMonth, c.name);
+        assert.equal(got.recommendation?.plan, c.expect.recommended, c.name);
+      } else {
+        assert.equal(got.error?.code, c.error.code, c.name);
+        assert.equal(got.error?.path, c.error.path, c.name);
+      }
+      assert.deepStrictEqual(got, nativeEstimate(c.usage, doc.catalogSource), `${c.name}: CLI differs`);
+    }
+  });
+}
