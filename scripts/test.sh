@@ -56,6 +56,8 @@ bash scripts/build-pkg.sh
 step "wasm binding tests under Node (wasm-bindgen-test)"
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --locked --target wasm32-unknown-unknown --no-default-features --features wasm --test wasm
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --locked --target wasm32-unknown-unknown --no-default-features --features wallet-wasm --test wasm
 
 step "TypeScript: a typed consumer against the generated declarations"
 npx --no-install tsc -p tests/js/types

@@ -25,6 +25,21 @@ fn engine() -> Engine {
     Engine::new(&js(STUDIO)).unwrap()
 }
 
+/// `engine.quote(request)` in either build: the full engine (feature
+/// `plans`) also takes quote options, left undefined here.
+trait Price {
+    fn price(&self, request: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+impl Price for Engine {
+    fn price(&self, request: &JsValue) -> Result<JsValue, JsValue> {
+        #[cfg(feature = "plans")]
+        return self.quote(request, &JsValue::UNDEFINED);
+        #[cfg(not(feature = "plans"))]
+        return self.quote(request);
+    }
+}
+
 fn get(value: &JsValue, key: &str) -> JsValue {
     Reflect::get(value, &key.into()).unwrap()
 }
@@ -32,7 +47,7 @@ fn get(value: &JsValue, key: &str) -> JsValue {
 #[wasm_bindgen_test]
 fn quote_returns_a_plain_object_with_integer_amounts() {
     let quote = engine()
-        .quote(&js(
+        .price(&js(
             r#"{"product":"video/kling-2","seconds":10,"resolution":"1080p"}"#,
         ))
         .unwrap();
@@ -59,7 +74,7 @@ fn quote_returns_a_plain_object_with_integer_amounts() {
 #[wasm_bindgen_test]
 fn errors_are_error_objects_with_code_and_path() {
     let err = engine()
-        .quote(&js(
+        .price(&js(
             r#"{"items":[{"product":"video/veo-3"},{"product":"video/veo-3","seconds":99}]}"#,
         ))
         .expect_err("out of range");
@@ -78,7 +93,7 @@ fn errors_are_error_objects_with_code_and_path() {
 fn undefined_fields_count_as_absent() {
     let request = js(r#"{"product":"video/veo-3"}"#);
     Reflect::set(&request, &"seconds".into(), &JsValue::UNDEFINED).unwrap();
-    let quote = engine().quote(&request).unwrap();
+    let quote = engine().price(&request).unwrap();
     assert_eq!(get(&quote, "total").as_f64(), Some(320.0));
 }
 
@@ -95,7 +110,7 @@ fn non_json_values_are_refused_with_a_code() {
     ] {
         let request = js(r#"{"product":"video/veo-3"}"#);
         Reflect::set(&request, &"seconds".into(), &bad).unwrap();
-        let result = engine.quote(&request);
+        let result = engine.price(&request);
         if bad.is_undefined() {
             assert!(result.is_ok());
         } else {
@@ -120,7 +135,7 @@ fn nested(depth: usize) -> JsValue {
 fn deep_nesting_is_refused_as_natively_not_a_stack_overflow() {
     // 127 levels of nesting are fine, as for serde_json natively: the error
     // is then about the option's value, not the nesting.
-    let err = engine().quote(&nested(125)).err().unwrap();
+    let err = engine().price(&nested(125)).err().unwrap();
     assert_eq!(
         get(&err, "code").as_string().as_deref(),
         Some("invalid_option_value")
@@ -128,7 +143,7 @@ fn deep_nesting_is_refused_as_natively_not_a_stack_overflow() {
     // Past serde_json's recursion limit of 128: the same code as the CLI,
     // however deep.
     for depth in [126, 200, 200_000] {
-        let err = engine().quote(&nested(depth)).err().unwrap();
+        let err = engine().price(&nested(depth)).err().unwrap();
         assert_eq!(
             get(&err, "code").as_string().as_deref(),
             Some("invalid_json"),
@@ -136,7 +151,7 @@ fn deep_nesting_is_refused_as_natively_not_a_stack_overflow() {
         );
     }
     // And the engine still works afterwards.
-    assert!(engine().quote(&js(r#"{"product":"video/veo-3"}"#)).is_ok());
+    assert!(engine().price(&js(r#"{"product":"video/veo-3"}"#)).is_ok());
 }
 
 #[wasm_bindgen_test]
@@ -147,7 +162,7 @@ fn class_instances_bigints_and_functions_are_refused() {
     for bad in [date, function, JsValue::bigint_from_str("1")] {
         let request = js(r#"{"product":"video/veo-3"}"#);
         Reflect::set(&request, &"seconds".into(), &bad).unwrap();
-        let err = engine.quote(&request).err().unwrap();
+        let err = engine.price(&request).err().unwrap();
         assert_eq!(
             get(&err, "code").as_string().as_deref(),
             Some("invalid_request")
@@ -156,7 +171,7 @@ fn class_instances_bigints_and_functions_are_refused() {
     // An object without a prototype is a plain object.
     let request: js_sys::Object = js_sys::Object::create(JsValue::NULL.unchecked_ref());
     Reflect::set(&request, &"product".into(), &"video/veo-3".into()).unwrap();
-    assert!(engine.quote(&request).is_ok());
+    assert!(engine.price(&request).is_ok());
 }
 
 #[wasm_bindgen_test]
@@ -201,4 +216,53 @@ fn catalog_round_trips_with_its_fingerprint() {
     );
     let again = Engine::new(&catalog).unwrap();
     assert_eq!(again.fingerprint(), engine.fingerprint());
+}
+
+#[cfg(feature = "plans")]
+#[wasm_bindgen_test]
+fn full_engine_quotes_with_a_plan_and_a_balance() {
+    // wan-fast 5 s at 1080p = 30 credits; Free stops at 720p; 10 credits
+    // leave 20 short.
+    let q = engine()
+        .quote(
+            &js(r#"{"product":"video/wan-fast","seconds":5,"resolution":"1080p"}"#),
+            &js(r#"{"plan":"free","balance":10}"#),
+        )
+        .unwrap();
+    let verdict = get(&q, "entitlement");
+    assert_eq!(get(&verdict, "allowed"), JsValue::FALSE);
+    let denial = Reflect::get_u32(&get(&verdict, "denials"), 0).unwrap();
+    assert_eq!(get(&denial, "code"), "resolution_not_in_plan");
+    assert_eq!(get(&get(&verdict, "upgrade"), "id"), "pro");
+    assert_eq!(get(&get(&q, "credits"), "shortfall"), 20);
+    let err = engine()
+        .quote(
+            &js(r#"{"product":"image/flux-schnell"}"#),
+            &js(r#"{"plan":"gold"}"#),
+        )
+        .err()
+        .unwrap();
+    assert_eq!(get(&err, "code"), "unknown_plan");
+    assert!(err.is_instance_of::<js_sys::Error>());
+}
+
+#[cfg(feature = "plans")]
+#[wasm_bindgen_test]
+fn full_engine_estimates_and_lists_plans() {
+    // 60 FLUX Schnell a day: 60 × 30 × 2 = 3600 credits a month.
+    let e = engine()
+        .estimate(&js(
+            r#"[{"request":{"product":"image/flux-schnell"},"per":"day","count":60}]"#,
+        ))
+        .unwrap();
+    assert_eq!(get(&e, "creditsPerMonth"), 3600);
+    assert_eq!(get(&e, "creditsNeeded"), 4500);
+    assert_eq!(get(&get(&e, "recommendation"), "plan"), "pro");
+    let plans: js_sys::Array = engine().plans().unwrap().dyn_into().unwrap();
+    assert_eq!(plans.length(), 5);
+    let err = engine()
+        .estimate(&js(r#"[{"per":"day","count":1}]"#))
+        .err()
+        .unwrap();
+    assert_eq!(get(&err, "code"), "missing_field");
 }

@@ -200,8 +200,8 @@ impl Plan {
         self.billing.iter().find(|b| b.cycle == cycle)
     }
 
-    /// Whether the plan is free: listed, not custom, and no billing
-    /// option with a price above zero.
+    /// Whether the plan is free: not custom, and no billing option with a
+    /// price above zero (listed or not).
     pub fn is_free(&self) -> bool {
         !self.custom && self.billing.iter().all(|b| b.price == 0)
     }

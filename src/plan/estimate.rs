@@ -1270,7 +1270,7 @@ fn price_extra(
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "native"))]
 mod tests {
     use super::*;
     use crate::request::ItemSpec;
