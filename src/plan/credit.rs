@@ -244,7 +244,9 @@ price = 570
 
     /// Each plan offered with `(cycle, price per year, credits)` of each
     /// billing option kept.
-    fn plans(c: &CreditCheck) -> Vec<(&str, Vec<(Cycle, u64, u64)>)> {
+    type Options = Vec<(Cycle, u64, u64)>;
+
+    fn plans(c: &CreditCheck) -> Vec<(&str, Options)> {
         c.plans
             .iter()
             .map(|p| {
@@ -292,14 +294,18 @@ price = 570
         assert_eq!(c.packs[0].currency, "USD");
 
         // 100 s: 1,000 − 50 = 950 short; the order changes with the totals.
-        let c = check(Some("lite"), 50, r#"{"product":"video/clip","seconds":100}"#);
+        let c = check(
+            Some("lite"),
+            50,
+            r#"{"product":"video/clip","seconds":100}"#,
+        );
         assert_eq!(c.shortfall, 950);
         assert_eq!(
             packs(&c),
             [
-                ("big", 1275, 1, 1275),    // ⌈950 / 1000⌉ = 1
-                ("small", 169, 10, 1690),  // ⌈950 / 100⌉ = 10
-                ("odd", 485, 4, 1940),     // ⌈950 / 300⌉ = 4
+                ("big", 1275, 1, 1275),   // ⌈950 / 1000⌉ = 1
+                ("small", 169, 10, 1690), // ⌈950 / 100⌉ = 10
+                ("odd", 485, 4, 1940),    // ⌈950 / 300⌉ = 4
             ]
         );
         // Pro buys only `big`, at 90 %: 1,350.
@@ -354,7 +360,11 @@ price = 570
         );
         // 950 short: mid 650 < 1,000 and pro monthly 850 < 1,000 drop out;
         // only pro billed annually is left.
-        let c = check(Some("lite"), 50, r#"{"product":"video/clip","seconds":100}"#);
+        let c = check(
+            Some("lite"),
+            50,
+            r#"{"product":"video/clip","seconds":100}"#,
+        );
         assert_eq!(plans(&c), [("pro", vec![(Cycle::Annual, 18000, 12000)])]);
     }
 
@@ -366,7 +376,11 @@ price = 570
         assert_eq!(c.shortfall, 50);
         assert_eq!(
             packs(&c),
-            [("small", 169, 1, 169), ("odd", 485, 1, 485), ("big", 1275, 1, 1275)]
+            [
+                ("small", 169, 1, 169),
+                ("odd", 485, 1, 485),
+                ("big", 1275, 1, 1275)
+            ]
         );
         // Free and mid (600 ≥ 50) deny the pro tier: only pro is offered.
         let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();

@@ -401,7 +401,14 @@ limits = { options = { fps = ["24"] } }
         assert!(e.denials.is_empty());
         assert_eq!(e.upgrade, None);
         // Below the maximum resolution is allowed too.
-        assert!(verdict(&c, "free", r#"{"product":"video/clip","resolution":"480p"}"#).allowed);
+        assert!(
+            verdict(
+                &c,
+                "free",
+                r#"{"product":"video/clip","resolution":"480p"}"#
+            )
+            .allowed
+        );
     }
 
     #[test]
@@ -413,7 +420,13 @@ limits = { options = { fps = ["24"] } }
             summary(&e),
             [
                 (0, DenialCode::TierNotInPlan, "product", "pro", "basic"),
-                (0, DenialCode::ProductNotInPlan, "product", "image/art", "video/clip"),
+                (
+                    0,
+                    DenialCode::ProductNotInPlan,
+                    "product",
+                    "image/art",
+                    "video/clip"
+                ),
             ]
         );
         assert_eq!(
@@ -424,7 +437,13 @@ limits = { options = { fps = ["24"] } }
         let e = verdict(&c, "free", r#"{"product":"video/extra"}"#);
         assert_eq!(
             summary(&e),
-            [(0, DenialCode::ProductNotInPlan, "product", "video/extra", "video/clip")]
+            [(
+                0,
+                DenialCode::ProductNotInPlan,
+                "product",
+                "video/extra",
+                "video/clip"
+            )]
         );
     }
 
@@ -432,14 +451,24 @@ limits = { options = { fps = ["24"] } }
     fn a_resolution_above_the_ladder_maximum_is_denied_even_by_default() {
         let c = catalog();
         // Video ladder 480p < 720p < 1080p; free allows up to 720p.
-        let asked = verdict(&c, "free", r#"{"product":"video/clip","resolution":"1080p"}"#);
+        let asked = verdict(
+            &c,
+            "free",
+            r#"{"product":"video/clip","resolution":"1080p"}"#,
+        );
         // No resolution given: video/clip defaults to 1080p, still denied,
         // and the path names the field the user would change.
         let defaulted = verdict(&c, "free", r#"{"product":"video/clip"}"#);
         for e in [&asked, &defaulted] {
             assert_eq!(
                 summary(e),
-                [(0, DenialCode::ResolutionNotInPlan, "resolution", "1080p", "up to 720p")]
+                [(
+                    0,
+                    DenialCode::ResolutionNotInPlan,
+                    "resolution",
+                    "1080p",
+                    "up to 720p"
+                )]
             );
         }
         assert_eq!(
@@ -459,7 +488,13 @@ limits = { options = { fps = ["24"] } }
         assert_eq!(
             summary(&e),
             [
-                (0, DenialCode::DurationNotInPlan, "seconds", "11", "up to 10"),
+                (
+                    0,
+                    DenialCode::DurationNotInPlan,
+                    "seconds",
+                    "11",
+                    "up to 10"
+                ),
                 (0, DenialCode::OutputsNotInPlan, "outputs", "3", "up to 2"),
                 (0, DenialCode::OptionNotInPlan, "options.fps", "60", "24"),
             ]
@@ -482,9 +517,27 @@ limits = { options = { fps = ["24"] } }
         assert_eq!(
             summary(&e),
             [
-                (1, DenialCode::ResolutionNotInPlan, "items[1].resolution", "1080p", "up to 720p"),
-                (2, DenialCode::TierNotInPlan, "items[2].product", "pro", "basic"),
-                (2, DenialCode::ProductNotInPlan, "items[2].product", "image/art", "video/clip"),
+                (
+                    1,
+                    DenialCode::ResolutionNotInPlan,
+                    "items[1].resolution",
+                    "1080p",
+                    "up to 720p"
+                ),
+                (
+                    2,
+                    DenialCode::TierNotInPlan,
+                    "items[2].product",
+                    "pro",
+                    "basic"
+                ),
+                (
+                    2,
+                    DenialCode::ProductNotInPlan,
+                    "items[2].product",
+                    "image/art",
+                    "video/clip"
+                ),
             ]
         );
     }
@@ -512,7 +565,10 @@ limits = { options = { fps = ["24"] } }
         let request = Request::from_json_str(r#"{"product":"video/clip"}"#).unwrap();
         let priced = quote(&c, &request).unwrap();
         let id = |o: Option<PlanOffer>| o.map(|o| o.id);
-        assert_eq!(id(cheapest_allowing(&c, &priced, &request, None)).as_deref(), Some("basic"));
+        assert_eq!(
+            id(cheapest_allowing(&c, &priced, &request, None)).as_deref(),
+            Some("basic")
+        );
         // On basic, the next cheapest that allows it: plus.
         assert_eq!(
             id(cheapest_allowing(&c, &priced, &request, Some("basic"))).as_deref(),
@@ -551,6 +607,9 @@ limits = { options = { fps = ["24"] } }
         assert_eq!(e.upgrade, None);
         // And when a priced plan allows it, enterprise is not offered even
         // though it allows it too (1080p: basic).
-        assert_eq!(upgrade(&verdict(&c, "free", r#"{"product":"video/clip"}"#)), Some("basic"));
+        assert_eq!(
+            upgrade(&verdict(&c, "free", r#"{"product":"video/clip"}"#)),
+            Some("basic")
+        );
     }
 }

@@ -415,11 +415,7 @@ per_seat = true
     fn toml_errors(text: &str) -> Vec<String> {
         match Catalog::from_toml(text, "c.toml") {
             Ok(_) => Vec::new(),
-            Err(e) => e
-                .diagnostics()
-                .iter()
-                .map(|d| d.message.clone())
-                .collect(),
+            Err(e) => e.diagnostics().iter().map(|d| d.message.clone()).collect(),
         }
     }
 
@@ -641,7 +637,9 @@ price = "free"
         // resolutions are on no ladder: nothing is checked against it.
         assert_eq!(
             found,
-            ["resolutions.film: unknown studio \"film\" (expected image, video, music, voice, text or edit)"]
+            [
+                "resolutions.film: unknown studio \"film\" (expected image, video, music, voice, text or edit)"
+            ]
         );
     }
 

@@ -409,8 +409,10 @@ price = 300
     fn ladders_list_each_resolution_once_and_every_product_resolution() {
         let mut spec = good();
         // 1080p (offered by video/clip) missing, 720p twice.
-        spec.resolutions
-            .insert(Studio::Video, vec!["720p".into(), "480p".into(), "720p".into()]);
+        spec.resolutions.insert(
+            Studio::Video,
+            vec!["720p".into(), "480p".into(), "720p".into()],
+        );
         assert_eq!(
             findings(&spec),
             [
@@ -516,7 +518,8 @@ price = 300
         free.max_resolution.insert(Studio::Image, "2k".into());
         free.max_outputs = Some(0);
         free.options.insert("fps".into(), vec!["60".into()]);
-        free.options.insert("style".into(), vec!["none".into(), "neon".into()]);
+        free.options
+            .insert("style".into(), vec!["none".into(), "neon".into()]);
         assert_eq!(
             findings(&spec),
             [
@@ -580,7 +583,9 @@ price = 300
         spec.wallet.allowances[2].per_seat = false;
         assert_eq!(
             findings(&spec),
-            ["addons[0].allowance: allowance \"extra\" must have source \"addon\" and per_seat = true (one seat per unit)"]
+            [
+                "addons[0].allowance: allowance \"extra\" must have source \"addon\" and per_seat = true (one seat per unit)"
+            ]
         );
     }
 }
