@@ -1,6 +1,12 @@
-// genprice/wallet for Node.js CommonJS (require).
+// genprice/wallet for Node.js CommonJS (require): the full engine and the wallet.
 "use strict";
 
 const { Engine, Wallet } = require("./wallet/node/genprice.js");
+const defaultCatalog = require("./catalog.cjs");
 
-module.exports = { Engine, Wallet };
+/** A full engine for `catalog`, by default the bundled one. */
+function createEngine(catalog = defaultCatalog) {
+  return new Engine(catalog);
+}
+
+module.exports = { Engine, Wallet, createEngine, defaultCatalog };

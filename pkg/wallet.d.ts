@@ -1,4 +1,12 @@
-// Declarations for genprice/wallet: every type is generated from the Rust
-// types (wallet/web/genprice.d.ts).
+// Declarations for genprice/wallet, the full module: every type is
+// generated from the Rust types (wallet/web/genprice.d.ts).
+import type { Catalog, Engine } from "./wallet/web/genprice.js";
+
 export { Engine, Wallet } from "./wallet/web/genprice.js";
 export type * from "./wallet/web/genprice.js";
+
+/** The catalog bundled into this build (pricing.toml), plans included. */
+export declare const defaultCatalog: Catalog;
+
+/** A full engine for `catalog`, by default {@link defaultCatalog}. */
+export declare function createEngine(catalog?: Catalog): Engine;

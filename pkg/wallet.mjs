@@ -1,7 +1,13 @@
-// genprice/wallet for Node.js ES modules.
+// genprice/wallet for Node.js ES modules: the full engine and the wallet.
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 const { Engine, Wallet } = require("./wallet/node/genprice.js");
+const defaultCatalog = require("./catalog.cjs");
 
-export { Engine, Wallet };
+/** A full engine for `catalog`, by default the bundled one. */
+export function createEngine(catalog = defaultCatalog) {
+  return new Engine(catalog);
+}
+
+export { Engine, Wallet, defaultCatalog };

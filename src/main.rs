@@ -13,6 +13,7 @@ use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod estimate_cli;
 mod plans_cli;
 mod wallet_cli;
 
@@ -54,6 +55,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Size a plan for a usage mix read from stdin: a JSON list of
+    /// {"request","per":"day"|"week"|"month","count","workdays"?} lines, or
+    /// {"usage":[…],"bufferPercent"?,"seats"?}. Prints one JSON line: the
+    /// credits needed a month, every plan option with the credits it would
+    /// waste, and the recommendation; or {"error":{…}} and exits 1.
+    Estimate {
+        /// Catalog to size with: TOML, or JSON (by the .json extension).
+        #[arg(long, short, default_value = "pricing.toml", value_name = "FILE")]
+        catalog: PathBuf,
+        /// Buffer on top of the credits per month, in percent (0–1000);
+        /// overrides the input's bufferPercent (default 25).
+        #[arg(long, value_name = "PCT", value_parser = clap::value_parser!(u64).range(0..=1000))]
+        buffer: Option<u64>,
+    },
     /// Validate a catalog. Prints every problem as FILE:LINE:COL: message on
     /// stderr and exits 1, or prints a JSON summary and exits 0.
     Check {
@@ -86,6 +101,7 @@ fn main() -> ExitCode {
             balance,
         } => run_quote(&catalog, &QuoteOptions { plan, balance }),
         Command::Plans { catalog, json } => plans_cli::run(&catalog, json),
+        Command::Estimate { catalog, buffer } => estimate_cli::run(&catalog, buffer),
         Command::Check { file } => run_check(&file),
         Command::Catalog { catalog, pretty } => run_catalog(&catalog, pretty),
         Command::Wallet(args) => wallet_cli::run(*args),

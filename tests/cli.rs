@@ -347,3 +347,85 @@ fn readme_main_command_works() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn check_passes_for_the_four_reference_catalogs() {
+    for name in ["prismposter", "preprompt", "aistudios", "imagineart"] {
+        let file = format!("examples/{name}.toml");
+        let out = genprice(&["check", &file], b"");
+        assert!(
+            out.status.success(),
+            "{file}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let summary = &stdout_lines(&out)[0];
+        assert_eq!(summary["ok"], true);
+        assert_eq!(summary["id"], name);
+    }
+}
+
+#[test]
+fn quote_with_a_plan_and_balance_adds_the_verdict_and_the_shortfall() {
+    // wan-fast 5 s at 1080p: 4 × 5 × 1.5 = 30; Free stops at 720p.
+    let out = genprice(
+        &["quote", "--plan", "free", "--balance", "10"],
+        br#"{"product":"video/wan-fast","seconds":5,"resolution":"1080p"}"#,
+    );
+    assert!(out.status.success());
+    let q = &stdout_lines(&out)[0];
+    assert_eq!(q["total"], 30);
+    assert_eq!(q["entitlement"]["allowed"], false);
+    assert_eq!(
+        q["entitlement"]["denials"][0]["code"],
+        "resolution_not_in_plan"
+    );
+    assert_eq!(q["entitlement"]["upgrade"]["id"], "pro");
+    assert_eq!(q["credits"]["shortfall"], 20);
+
+    let out = genprice(
+        &["quote", "--plan", "gold"],
+        br#"{"product":"image/flux-schnell"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(error_code(&stdout_lines(&out)[0]), "unknown_plan");
+
+    let out = genprice(
+        &["quote", "--balance", "-3"],
+        br#"{"product":"image/flux-schnell"}"#,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a negative balance is a usage error"
+    );
+}
+
+#[test]
+fn plans_prints_a_table_for_people_and_json_for_machines() {
+    let out = genprice(&["plans"], b"");
+    assert!(out.status.success());
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.starts_with("PLAN"), "{table}");
+    assert!(
+        table.contains("Pro (pro)") && table.contains("contact sales"),
+        "{table}"
+    );
+
+    let out = genprice(&["plans", "--json"], b"");
+    assert!(out.status.success());
+    let sheets = &stdout_lines(&out)[0];
+    let ids: Vec<&str> = sheets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["free", "pro", "studio", "team", "enterprise"]);
+    // Team: 2 seats × 40.00 a month, 2 × 1500 seat credits.
+    let team = &sheets[3];
+    assert_eq!(team["seats"], 2);
+    assert_eq!(team["billing"][0]["price"], 8000);
+    assert_eq!(team["billing"][0]["credits"], 3000);
+    // Pro packs at 20 % off: small 600 → 480 cents.
+    assert_eq!(sheets[1]["packs"][0]["price"], 480);
+}

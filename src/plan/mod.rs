@@ -1,5 +1,6 @@
 //! Plans at work: what a plan allows ([`entitle`]), what to offer when
-//! credits run short ([`credit`]), and the offers themselves ([`offer`]).
+//! credits run short ([`credit`]), the offers themselves ([`offer`]), and
+//! the plan to pick for a usage mix ([`estimate`](mod@estimate)).
 //!
 //! [`quote_for`] is the one call a *Generate* button needs: the price,
 //! the plan's verdict with the cheapest plan that would allow the request,
@@ -23,10 +24,15 @@
 
 pub mod credit;
 pub mod entitle;
+pub mod estimate;
 pub mod offer;
 
 pub use credit::{CreditCheck, credit_check};
 pub use entitle::{Denial, DenialCode, Entitlement, cheapest_allowing, denials, entitlement};
+pub use estimate::{
+    Estimate, EstimateLine, EstimateOption, Extra, ExtraKind, GrantUse, Per, Recommendation, Usage,
+    UsageDenial, UsageLine, UsageSpec, estimate,
+};
 pub use offer::{AddonOffer, BillingOffer, PackOffer, PlanOffer, PlanSheet, plan_sheets};
 
 use crate::catalog::{Catalog, Plan};
@@ -46,9 +52,10 @@ pub struct QuoteOptions {
 impl QuoteOptions {
     /// Reads `{ "plan"?: string, "balance"?: integer }` (what
     /// `engine.quote(request, options)` takes); `null` or an absent field
-    /// means none. Other fields are `unknown_field`; a wrong type or a
-    /// balance that is not an integer in 0 … 2^53 − 1 is
-    /// `invalid_request` with the field's path.
+    /// means none. Other fields are `unknown_field`; a plan that is not a
+    /// string is `invalid_request`, a balance that is not a non-negative
+    /// integer `invalid_amount` (as is one above 2^53 − 1, in
+    /// [`quote_for`]), each with the field's path.
     pub fn from_json_value(value: &serde_json::Value) -> Result<QuoteOptions, QuoteError> {
         use serde_json::Value;
         let map = match value {
@@ -80,7 +87,7 @@ impl QuoteOptions {
                 }
                 ("balance", _) => {
                     return Err(QuoteError::at(
-                        ErrorCode::InvalidRequest,
+                        ErrorCode::InvalidAmount,
                         "balance",
                         "balance must be an integer of credits in 0 … 2^53 − 1",
                     ));
@@ -130,7 +137,7 @@ pub fn quote_for(
             return Err(QuoteError::at(
                 ErrorCode::InvalidAmount,
                 "balance",
-                format!("balance {balance} is above 2^53 − 1"),
+                "balance must be an integer of credits in 0 … 2^53 − 1",
             ));
         }
     }

@@ -4,7 +4,7 @@ use super::convert::{catalog_error, error, json_value, to_js};
 use crate::catalog::Catalog;
 use crate::error::ErrorCode;
 #[cfg(feature = "plans")]
-use crate::plan::{QuoteOptions, plan_sheets, quote_for};
+use crate::plan::{QuoteOptions, Usage, estimate, plan_sheets, quote_for};
 use crate::quote::{QuoteResult, quote};
 use crate::request::Request;
 use wasm_bindgen::prelude::*;
@@ -88,6 +88,28 @@ impl Engine {
     #[wasm_bindgen(unchecked_return_type = "PlanSheet[]")]
     pub fn plans(&self) -> Result<JsValue, JsValue> {
         to_js(&plan_sheets(&self.catalog))
+    }
+
+    /// Sizes a plan for a usage mix: `[{ request, per: "day" | "week" |
+    /// "month", count, workdays? }]`, or `{ usage, bufferPercent?, seats? }`.
+    /// Returns the credits a month (exactly: items × cost), the need with
+    /// the buffer (default 25 %), every plan option with the credits it
+    /// provides, uses and wastes and its money per month, and the
+    /// recommendation — what `genprice estimate` prints. Throws an `Error`
+    /// with `code` and `path` for a malformed mix.
+    ///
+    /// ```js
+    /// const e = engine.estimate([{ request: { product: "image/flux-pro" }, per: "day", count: 20, workdays: 22 }]);
+    /// console.log(e.recommendation.plan, e.recommendation.why);
+    /// ```
+    #[cfg(feature = "plans")]
+    #[wasm_bindgen(unchecked_return_type = "Estimate")]
+    pub fn estimate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "UsageSpec")] usage: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let usage = Usage::from_json_value(&json_value(usage)?)?;
+        to_js(&estimate(&self.catalog, &usage)?)
     }
 
     /// Prices many independent requests. Never throws for a bad request:

@@ -16,11 +16,12 @@ export function nativeBin() {
 /**
  * Prices JSON Lines natively with `genprice quote`; returns one parsed result per line.
  * `genprice quote` exits 1 when any line failed, which is expected here.
+ * `extraArgs` go after the catalog (`["--plan", "pro", "--balance", "5"]`).
  */
-export function nativeQuote(lines, catalogPath = "pricing.toml") {
+export function nativeQuote(lines, catalogPath = "pricing.toml", extraArgs = []) {
   let stdout;
   try {
-    stdout = execFileSync(nativeBin(), ["quote", "--catalog", catalogPath], {
+    stdout = execFileSync(nativeBin(), ["quote", "--catalog", catalogPath, ...extraArgs], {
       cwd: root,
       input: lines.join("\n") + "\n",
       maxBuffer: 1 << 30,

@@ -72,3 +72,31 @@ const availableAfter: number = preview.availableAfter;
 // @ts-expect-error commands are a closed set
 wallet.execute({ op: "refund", id: "x" }, 0);
 console.log(balance.available, availableAfter);
+
+// The full engine (genprice/wallet): plans, entitlements, the credits
+// answer and the estimator, all typed from the Rust types.
+import {
+  Engine as FullEngine,
+  defaultCatalog as fullCatalog,
+  type DenialCode,
+  type Estimate,
+  type PlanSheet,
+  type Quote as FullQuote,
+} from "../../../pkg/wallet.js";
+const full = new FullEngine(fullCatalog);
+const checked: FullQuote = full.quote(request, { plan: "free", balance: balance.available });
+if (checked.entitlement && !checked.entitlement.allowed) {
+  const reasons: DenialCode[] = checked.entitlement.denials.map((d) => d.code);
+  const upgradeTo: string | undefined = checked.entitlement.upgrade?.id;
+  console.log(reasons, upgradeTo);
+}
+const shortfall: number | undefined = checked.credits?.shortfall;
+const packTotals: number[] = checked.credits?.packs.map((p) => p.total) ?? [];
+const sheets: PlanSheet[] = full.plans();
+const mix: Estimate = full.estimate([{ request, per: "day", count: 3, workdays: 22 }]);
+const recommended: string | undefined = mix.recommendation?.plan;
+// @ts-expect-error a usage period is day, week or month
+full.estimate([{ request, per: "hour", count: 1 }]);
+// @ts-expect-error quote options are plan and balance only
+full.quote(request, { tier: "pro" });
+console.log(shortfall, packTotals, sheets.length, recommended);
