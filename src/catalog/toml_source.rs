@@ -288,6 +288,119 @@ options.audio = { default = "off", values = { off = 1, on = 1.25 } }
         }
     }
 
+    /// A catalog whose commercial sections hold seven mistakes. The line
+    /// numbers in the comments are the ones the test expects.
+    const PLANS_WITH_MISTAKES: &str = r#"id = "t"
+version = "1"
+rounding = "up"
+tiers = ["basic"]
+
+[[products]]
+id = "video/clip"
+name = "Clip"
+studio = "video"
+tier = "basic"
+meter = "second"
+price = 10
+quantity = { min = 1, max = 10 }
+resolutions = { "720p" = 1, "1080p" = 2 }
+default_resolution = "720p"
+
+[resolutions]
+video = ["720p", "1080p"]
+
+[wallet]
+[[wallet.allowances]]
+id = "monthly"
+source = "monthly"
+amount = 100
+
+[[wallet.allowances]]
+id = "daily"
+source = "daily"
+amount = 10
+
+[[plans]]
+id = "free"
+name = "Free"
+colour = "green"
+grants = ["daily", "weekly"]
+limits = { max_resolution = { video = "4k" } }
+
+[[plans]]
+id = "pro"
+name = "Pro"
+billing = [{ cycle = "monthly", price = -500, grants = ["monthly"] }]
+packs = ["small", "huge"]
+pack_discount = 150
+
+[[packs]]
+id = "small"
+name = "Small"
+credits = 100
+price = 500
+
+[[addons]]
+id = "boost"
+name = "Boost"
+allowance = "daily"
+price = 300
+"#;
+
+    #[test]
+    fn every_mistake_in_plans_packs_and_addons_is_located() {
+        let found = errors(PLANS_WITH_MISTAKES);
+        assert_eq!(
+            found,
+            [
+                // Line 34 `colour = "green"`: the key, column 1.
+                "c.toml:34:1: unknown key \"colour\" in plans[0] (expected one of: id, name, billing, grants, seats, packs, pack_discount, addons, limits, custom, listed)",
+                // Line 35 `grants = ["daily", "weekly"]`: `grants = [` is 10
+                // characters, `"daily"` 7 more, then `, `: "weekly" at 20.
+                "c.toml:35:20: plans[0].grants[1]: no allowance \"weekly\" in [wallet] allowances",
+                // Line 36 `limits = { max_resolution = { video = "4k" } }`:
+                // `limits = { ` 11, `max_resolution = { ` 19, `video = ` 8:
+                // "4k" at 11 + 19 + 8 + 1 = 39.
+                "c.toml:36:39: plans[0].limits.max_resolution.video: resolution \"4k\" is not on the video ladder",
+                // Line 41: `billing = [{ cycle = "monthly", price = ` is 40
+                // characters: -500 at 41.
+                "c.toml:41:41: plans[1].billing[0].price: must not be negative, found -500",
+                // Line 42 `packs = ["small", "huge"]`: `packs = [` 9,
+                // `"small", ` 9: "huge" at 19.
+                "c.toml:42:19: plans[1].packs[1]: no pack \"huge\" in [[packs]]",
+                // Line 43 `pack_discount = 150`: 13 + 3 characters, 150 at 17.
+                "c.toml:43:17: plans[1].pack_discount: pack_discount is a percentage, 0 … 100, found 150",
+                // Line 54 `allowance = "daily"`: 9 + 3 characters, at 13.
+                "c.toml:54:13: addons[0].allowance: allowance \"daily\" must have source \"addon\" and per_seat = true (one seat per unit)",
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_mistakes_in_nested_tables_are_located_at_the_value() {
+        // Seats as a table, limits as a table section, options by name.
+        let text = format!(
+            "{GOOD}\n[[plans]]\nid = \"team\"\nname = \"Team\"\nseats = {{ min = 5, max = 2 }}\n[plans.limits]\ntiers = [\"basic\", \"gold\"]\nmax_outputs = 0\noptions = {{ audio = [\"loud\"] }}\n"
+        );
+        // GOOD is a leading empty line and 17 lines of content, ending with
+        // a newline; the `\n` after it is line 19, so `[[plans]]` is line
+        // 20, seats line 23, tiers line 25, max_outputs 26, options 27.
+        let found = errors(&text);
+        assert_eq!(
+            found,
+            [
+                // The seats table starts after `seats = `: column 9.
+                "c.toml:23:9: plans[0].seats: seats must satisfy 1 ≤ min ≤ max ≤ 2^53 − 1, found min 5 and max 2",
+                // `tiers = ["basic", ` is 18 characters: "gold" at 19.
+                "c.toml:25:19: plans[0].limits.tiers[1]: unknown tier \"gold\"",
+                // `max_outputs = ` is 14 characters.
+                "c.toml:26:15: plans[0].limits.max_outputs: max_outputs must be at least 1",
+                // `options = { audio = [` is 21 characters.
+                "c.toml:27:22: plans[0].limits.options.audio[0]: no product offers audio = \"loud\"",
+            ]
+        );
+    }
+
     #[test]
     fn key_order_and_whitespace_do_not_change_the_fingerprint() {
         let a = load(GOOD, "a").unwrap();

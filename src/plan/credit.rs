@@ -84,3 +84,319 @@ pub fn credit_check(
         plans,
     }
 }
+
+// Built from TOML catalogs: native builds only (the wasm lint run compiles
+// the tests without the TOML reader).
+#[cfg(all(test, feature = "native"))]
+mod tests {
+    use super::*;
+    use crate::catalog::Cycle;
+    use crate::quote::quote;
+
+    /// A per-second product at 10 credits a second (so 40 s cost 400), a
+    /// pro-tier image at 50, three packs and six plans.
+    ///
+    /// Lite pays 85 % of pack prices (pack_discount 15), rounded half up:
+    /// small 199 × 0.85 = 169.15 → 169, big 1,500 × 0.85 = 1,275,
+    /// odd 570 × 0.85 = 484.5 → 485.
+    ///
+    /// Credits at the start of a cycle (sign-up credits not counted) and
+    /// price per year:
+    ///
+    /// | plan  | option  | credits | per year          |
+    /// |-------|---------|---------|-------------------|
+    /// | free  | (none)  | 10      | 0                 |
+    /// | lite  | monthly | 10+300  | 500 × 12 = 6,000  |
+    /// | pro   | monthly | 800     | 2,000 × 12 = 24,000 |
+    /// | pro   | annual  | 12,000  | 18,000            |
+    /// | mid   | monthly | 600     | 1,000 × 12 = 12,000 |
+    ///
+    /// ghost (unlisted) and corp (custom) would cover anything for 1 cent.
+    const CATALOG: &str = r#"
+id = "t"
+version = "1"
+rounding = "up"
+tiers = ["basic", "pro"]
+
+[[products]]
+id = "video/clip"
+name = "Clip"
+studio = "video"
+tier = "basic"
+meter = "second"
+price = 10
+quantity = { min = 1, max = 200, default = 10 }
+
+[[products]]
+id = "image/art"
+name = "Art"
+studio = "image"
+tier = "pro"
+meter = "image"
+price = 50
+
+[wallet]
+[[wallet.allowances]]
+id = "hello"
+source = "signup"
+amount = 1000
+
+[[wallet.allowances]]
+id = "daily"
+source = "daily"
+amount = 10
+
+[[wallet.allowances]]
+id = "lite-monthly"
+source = "monthly"
+amount = 300
+
+[[wallet.allowances]]
+id = "mid-monthly"
+source = "monthly"
+amount = 600
+
+[[wallet.allowances]]
+id = "pro-monthly"
+source = "monthly"
+amount = 800
+
+[[wallet.allowances]]
+id = "pro-annual"
+source = "annual"
+amount = 12000
+
+[[plans]]
+id = "free"
+name = "Free"
+grants = ["hello", "daily"]
+limits = { tiers = ["basic"] }
+
+[[plans]]
+id = "lite"
+name = "Lite"
+grants = ["daily"]
+billing = [{ cycle = "monthly", price = 500, grants = ["lite-monthly"] }]
+packs = ["small", "big", "odd"]
+pack_discount = 15
+limits = { tiers = ["basic"] }
+
+[[plans]]
+id = "pro"
+name = "Pro"
+billing = [
+  { cycle = "monthly", price = 2000, grants = ["pro-monthly"] },
+  { cycle = "annual", price = 18000, grants = ["pro-annual"] },
+]
+packs = ["big"]
+pack_discount = 10
+
+[[plans]]
+id = "mid"
+name = "Mid"
+billing = [{ cycle = "monthly", price = 1000, grants = ["mid-monthly"] }]
+limits = { tiers = ["basic"] }
+
+[[plans]]
+id = "ghost"
+name = "Ghost"
+listed = false
+billing = [{ cycle = "monthly", price = 1, grants = ["pro-annual"] }]
+
+[[plans]]
+id = "corp"
+name = "Corp"
+custom = true
+billing = [{ cycle = "monthly", price = 1, grants = ["pro-annual"] }]
+
+[[packs]]
+id = "small"
+name = "Small"
+credits = 100
+price = 199
+
+[[packs]]
+id = "big"
+name = "Big"
+credits = 1000
+price = 1500
+
+[[packs]]
+id = "odd"
+name = "Odd"
+credits = 300
+price = 570
+"#;
+
+    fn check(plan: Option<&str>, balance: u64, request: &str) -> CreditCheck {
+        let catalog = Catalog::from_toml(CATALOG, "c.toml").unwrap();
+        let request = Request::from_json_str(request).unwrap();
+        let priced = quote(&catalog, &request).unwrap();
+        let plan = plan.map(|id| catalog.plan(id).unwrap());
+        credit_check(&catalog, &priced, &request, plan, balance)
+    }
+
+    /// `(id, price, quantity, total)` of each pack offered.
+    fn packs(c: &CreditCheck) -> Vec<(&str, u64, u64, u64)> {
+        c.packs
+            .iter()
+            .map(|p| (p.id.as_str(), p.price, p.quantity, p.total))
+            .collect()
+    }
+
+    /// Each plan offered with `(cycle, price per year, credits)` of each
+    /// billing option kept.
+    type Options = Vec<(Cycle, u64, u64)>;
+
+    fn plans(c: &CreditCheck) -> Vec<(&str, Options)> {
+        c.plans
+            .iter()
+            .map(|p| {
+                let billing = p
+                    .billing
+                    .iter()
+                    .map(|b| (b.cycle, b.price_per_year, b.credits))
+                    .collect();
+                (p.id.as_str(), billing)
+            })
+            .collect()
+    }
+
+    const FORTY_SECONDS: &str = r#"{"product":"video/clip","seconds":40}"#;
+
+    #[test]
+    fn enough_credits_leave_no_shortfall_and_offer_nothing() {
+        // 40 s × 10 = 400 credits, exactly the balance.
+        for balance in [400, 401] {
+            let c = check(Some("lite"), balance, FORTY_SECONDS);
+            assert!(c.enough);
+            assert_eq!((c.balance, c.estimate, c.shortfall), (balance, 400, 0));
+            assert!(c.packs.is_empty() && c.plans.is_empty());
+        }
+    }
+
+    #[test]
+    fn packs_cover_the_shortfall_at_the_plans_discount_cheapest_total_first() {
+        // 400 − 50 = 350 short.
+        let c = check(Some("lite"), 50, FORTY_SECONDS);
+        assert!(!c.enough);
+        assert_eq!(c.shortfall, 350);
+        assert_eq!(
+            packs(&c),
+            [
+                // ⌈350 / 100⌉ = 4 × 169 = 676
+                ("small", 169, 4, 676),
+                // ⌈350 / 300⌉ = 2 × 485 (484.5 rounded half up) = 970
+                ("odd", 485, 2, 970),
+                // ⌈350 / 1000⌉ = 1 × 1,275
+                ("big", 1275, 1, 1275),
+            ]
+        );
+        assert_eq!(c.packs[0].credits, 100);
+        assert_eq!(c.packs[0].currency, "USD");
+
+        // 100 s: 1,000 − 50 = 950 short; the order changes with the totals.
+        let c = check(
+            Some("lite"),
+            50,
+            r#"{"product":"video/clip","seconds":100}"#,
+        );
+        assert_eq!(c.shortfall, 950);
+        assert_eq!(
+            packs(&c),
+            [
+                ("big", 1275, 1, 1275),   // ⌈950 / 1000⌉ = 1
+                ("small", 169, 10, 1690), // ⌈950 / 100⌉ = 10
+                ("odd", 485, 4, 1940),    // ⌈950 / 300⌉ = 4
+            ]
+        );
+        // Pro buys only `big`, at 90 %: 1,350.
+        let c = check(Some("pro"), 50, r#"{"product":"video/clip","seconds":100}"#);
+        assert_eq!(packs(&c), [("big", 1350, 1, 1350)]);
+    }
+
+    #[test]
+    fn a_plan_without_packs_and_no_plan_at_all_offer_no_packs() {
+        // Free: 5 s = 50 credits, none available.
+        let c = check(Some("free"), 0, r#"{"product":"video/clip","seconds":5}"#);
+        assert_eq!(c.shortfall, 50);
+        assert!(c.packs.is_empty());
+        // Every listed priced plan other than free covers 50:
+        // lite 310, mid 600, pro 800 / 12,000.
+        assert_eq!(
+            plans(&c),
+            [
+                ("lite", vec![(Cycle::Monthly, 6000, 310)]),
+                ("mid", vec![(Cycle::Monthly, 12000, 600)]),
+                (
+                    "pro",
+                    vec![(Cycle::Annual, 18000, 12000), (Cycle::Monthly, 24000, 800)]
+                ),
+            ]
+        );
+        // No plan known: no packs, and free is a candidate too: its 10
+        // daily credits + 45 = 55 ≥ 50 (its 1,000 sign-up credits are not
+        // counted), at 0 a year.
+        let c = check(None, 45, r#"{"product":"video/clip","seconds":5}"#);
+        assert!(c.packs.is_empty());
+        let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["free", "lite", "mid", "pro"]);
+        assert_eq!(c.plans[0].billing[0].price_per_year, 0);
+    }
+
+    #[test]
+    fn plans_are_offered_with_the_billing_options_that_cover_cheapest_first() {
+        // 350 short on lite: free 10 + 50 < 400; mid 600 + 50 and both pro
+        // options cover. Mid (12,000 a year) before pro (18,000), though
+        // pro comes first in the catalog; ghost and corp never.
+        let c = check(Some("lite"), 50, FORTY_SECONDS);
+        assert_eq!(
+            plans(&c),
+            [
+                ("mid", vec![(Cycle::Monthly, 12000, 600)]),
+                (
+                    "pro",
+                    vec![(Cycle::Annual, 18000, 12000), (Cycle::Monthly, 24000, 800)]
+                ),
+            ]
+        );
+        // 950 short: mid 650 < 1,000 and pro monthly 850 < 1,000 drop out;
+        // only pro billed annually is left.
+        let c = check(
+            Some("lite"),
+            50,
+            r#"{"product":"video/clip","seconds":100}"#,
+        );
+        assert_eq!(plans(&c), [("pro", vec![(Cycle::Annual, 18000, 12000)])]);
+    }
+
+    #[test]
+    fn plans_that_do_not_allow_the_request_are_not_offered() {
+        // The pro-tier image (50 credits): lite itself denies it, but the
+        // check still answers for credits: its packs, one of each.
+        let c = check(Some("lite"), 0, r#"{"product":"image/art"}"#);
+        assert_eq!(c.shortfall, 50);
+        assert_eq!(
+            packs(&c),
+            [
+                ("small", 169, 1, 169),
+                ("odd", 485, 1, 485),
+                ("big", 1275, 1, 1275)
+            ]
+        );
+        // Free and mid (600 ≥ 50) deny the pro tier: only pro is offered.
+        let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["pro"]);
+    }
+
+    #[test]
+    fn the_current_plan_is_not_offered() {
+        // On mid, 40 s with nothing available: 600 would cover 400, but mid
+        // is the current plan; lite's 310 does not.
+        let c = check(Some("mid"), 0, FORTY_SECONDS);
+        let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["pro"]);
+        // Mid buys no packs.
+        assert!(c.packs.is_empty());
+    }
+}

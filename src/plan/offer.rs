@@ -91,15 +91,17 @@ pub fn seat_amount(allowance: &Allowance, seats: u64) -> u64 {
     }
 }
 
-/// What one billing option of `plan` costs and grants, for `seats` seats.
+/// What one billing option of `plan` costs and grants, for `seats` seats
+/// (a single-user plan is priced and granted for one, whatever `seats`).
 pub fn billing_offer(
     catalog: &Catalog,
     plan: &Plan,
     billing: &Billing,
     seats: u64,
 ) -> BillingOffer {
-    let per_seat = if plan.seats.is_some() { seats } else { 1 };
-    let price = billing.price.saturating_mul(per_seat);
+    // One seat count for the price and the per-seat allowances alike.
+    let seats = if plan.seats.is_some() { seats } else { 1 };
+    let price = billing.price.saturating_mul(seats);
     let mut credits: u64 = 0;
     let mut per_month: u64 = 0;
     for allowance in allowances(catalog, plan, Some(billing)) {
@@ -256,4 +258,313 @@ pub fn plan_sheets(catalog: &Catalog) -> Vec<PlanSheet> {
                 .collect(),
         })
         .collect()
+}
+
+// Built from TOML catalogs: native builds only (the wasm lint run compiles
+// the tests without the TOML reader).
+#[cfg(all(test, feature = "native"))]
+mod tests {
+    use super::*;
+
+    /// Prices in cents; credits by hand:
+    ///
+    /// solo (one user), grants hello (sign-up, not counted) + daily 20:
+    /// * monthly 1,500: credits 20 + 1,000 = 1,020; a month 20 × 30 + 1,000
+    ///   = 1,600; a year 1,500 × 12 = 18,000.
+    /// * annual 15,000: credits 20 + 13,000 = 13,020; a month 600 + 13,000
+    ///   ÷ 12 (1,083.33 → 1,083) = 1,683; a year 15,000.
+    ///
+    /// crew (3 to 10 seats, priced at 3), seat 400 per seat, shared 250 not:
+    /// * monthly 1,200 × 3 = 3,600: credits 400 × 3 + 250 = 1,450 (also a
+    ///   month); a year 3,600 × 12 = 43,200.
+    /// * annual 12,000 × 3 = 36,000: credits 1,200 (also a month); a year
+    ///   36,000.
+    ///
+    /// pair (one user) grants the per-seat allowance: one seat's worth.
+    const CATALOG: &str = r#"
+id = "t"
+version = "1"
+rounding = "up"
+tiers = ["basic"]
+currency = "EUR"
+
+[[products]]
+id = "image/art"
+name = "Art"
+studio = "image"
+tier = "basic"
+meter = "image"
+price = 5
+
+[wallet]
+[[wallet.allowances]]
+id = "hello"
+source = "signup"
+amount = 700
+
+[[wallet.allowances]]
+id = "daily"
+source = "daily"
+amount = 20
+
+[[wallet.allowances]]
+id = "solo-monthly"
+source = "monthly"
+amount = 1000
+
+[[wallet.allowances]]
+id = "solo-annual"
+source = "annual"
+amount = 13000
+
+[[wallet.allowances]]
+id = "seat"
+source = "seat"
+amount = 400
+per_seat = true
+
+[[wallet.allowances]]
+id = "shared"
+source = "monthly"
+amount = 250
+
+[[wallet.allowances]]
+id = "extra"
+source = "addon"
+amount = 500
+per_seat = true
+
+[[plans]]
+id = "solo"
+name = "Solo"
+grants = ["hello", "daily"]
+billing = [
+  { cycle = "monthly", price = 1500, grants = ["solo-monthly"] },
+  { cycle = "annual", price = 15000, grants = ["solo-annual"] },
+]
+packs = ["pack"]
+pack_discount = 25
+addons = ["more"]
+
+[[plans]]
+id = "crew"
+name = "Crew"
+seats = { min = 3, max = 10 }
+grants = ["hello"]
+billing = [
+  { cycle = "monthly", price = 1200, grants = ["seat", "shared"] },
+  { cycle = "annual", price = 12000, grants = ["seat"] },
+]
+packs = ["pack"]
+
+[[plans]]
+id = "free"
+name = "Free"
+grants = ["hello", "daily"]
+
+[[plans]]
+id = "pair"
+name = "Pair"
+billing = [{ cycle = "monthly", price = 700, grants = ["seat"] }]
+
+[[plans]]
+id = "deal"
+name = "Deal"
+custom = true
+listed = false
+
+[[packs]]
+id = "pack"
+name = "Pack"
+credits = 250
+price = 999
+
+[[addons]]
+id = "more"
+name = "More"
+allowance = "extra"
+price = 800
+"#;
+
+    fn catalog() -> Catalog {
+        Catalog::from_toml(CATALOG, "c.toml").unwrap()
+    }
+
+    /// `(cycle, price, price per year, credits, credits per month)`.
+    fn rows(offer: &PlanOffer) -> Vec<(Cycle, u64, u64, u64, u64)> {
+        offer
+            .billing
+            .iter()
+            .map(|b| {
+                (
+                    b.cycle,
+                    b.price,
+                    b.price_per_year,
+                    b.credits,
+                    b.credits_per_month,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_single_user_plan_counts_daily_monthly_and_yearly_credits_but_not_sign_up() {
+        let c = catalog();
+        let offer = plan_offer(&c, c.plan("solo").unwrap());
+        assert_eq!((offer.seats, offer.custom), (1, false));
+        assert_eq!(offer.currency, "EUR");
+        // Cheapest per year first: annual 15,000 before monthly 18,000.
+        assert_eq!(
+            rows(&offer),
+            [
+                (Cycle::Annual, 15000, 15000, 13020, 1683),
+                (Cycle::Monthly, 1500, 18000, 1020, 1600),
+            ]
+        );
+        assert_eq!(yearly_price(c.plan("solo").unwrap()), 15000);
+    }
+
+    #[test]
+    fn a_per_seat_plan_is_priced_and_granted_at_its_fewest_seats() {
+        let c = catalog();
+        let crew = c.plan("crew").unwrap();
+        let offer = plan_offer(&c, crew);
+        assert_eq!(offer.seats, 3);
+        assert_eq!(
+            rows(&offer),
+            [
+                (Cycle::Annual, 36000, 36000, 1200, 1200),
+                (Cycle::Monthly, 3600, 43200, 1450, 1450),
+            ]
+        );
+        assert_eq!(yearly_price(crew), 36000);
+        // At 5 seats: 1,200 × 5 = 6,000 a month; 400 × 5 + 250 = 2,250.
+        let five = billing_offer(&c, crew, &crew.billing[0], 5);
+        assert_eq!(
+            (five.price, five.price_per_year, five.credits),
+            (6000, 72000, 2250)
+        );
+    }
+
+    #[test]
+    fn a_single_user_plan_ignores_a_seat_count() {
+        let c = catalog();
+        let pair = c.plan("pair").unwrap();
+        // One user: the price and the per-seat allowance count one seat
+        // whatever seat count is asked for: 700 and 400.
+        let offer = billing_offer(&c, pair, &pair.billing[0], 4);
+        assert_eq!(
+            (offer.price, offer.credits, offer.credits_per_month),
+            (700, 400, 400)
+        );
+        assert_eq!(offer, billing_offer(&c, pair, &pair.billing[0], 1));
+    }
+
+    #[test]
+    fn a_free_plan_shows_one_monthly_option_at_zero_and_a_custom_plan_none() {
+        let c = catalog();
+        let free = plan_offer(&c, c.plan("free").unwrap());
+        // Daily 20: 20 at the start, 20 × 30 = 600 a month; hello not counted.
+        assert_eq!(rows(&free), [(Cycle::Monthly, 0, 0, 20, 600)]);
+        assert_eq!(yearly_price(c.plan("free").unwrap()), 0);
+        let deal = plan_offer(&c, c.plan("deal").unwrap());
+        assert!(deal.custom);
+        assert!(deal.billing.is_empty());
+        assert_eq!(deal.seats, 1);
+    }
+
+    #[test]
+    fn a_pack_is_discounted_half_up_and_bought_often_enough_to_cover() {
+        let c = catalog();
+        let solo = c.plan("solo").unwrap();
+        let pack = c.pack("pack").unwrap();
+        // 999 × 75 % = 749.25 → 749.
+        let rows: Vec<(u64, u64, u64)> = [0, 1, 250, 251, 1000]
+            .into_iter()
+            .map(|short| {
+                let o = pack_offer(&c, solo, pack, short);
+                (o.price, o.quantity, o.total)
+            })
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                (749, 1, 749),  // nothing short: one pack, as a sheet lists it
+                (749, 1, 749),  // ⌈1 / 250⌉
+                (749, 1, 749),  // ⌈250 / 250⌉
+                (749, 2, 1498), // ⌈251 / 250⌉
+                (749, 4, 2996), // ⌈1000 / 250⌉
+            ]
+        );
+        // Crew has no discount: list price.
+        assert_eq!(pack_offer(&c, c.plan("crew").unwrap(), pack, 1).price, 999);
+    }
+
+    #[test]
+    fn plan_sheets_list_every_plan_with_its_packs_and_add_ons() {
+        let c = catalog();
+        let sheets = plan_sheets(&c);
+        let ids: Vec<(&str, bool)> = sheets
+            .iter()
+            .map(|s| (s.offer.id.as_str(), s.listed))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("solo", true),
+                ("crew", true),
+                ("free", true),
+                ("pair", true),
+                ("deal", false)
+            ]
+        );
+        let solo = &sheets[0];
+        assert_eq!(solo.seat_range, None);
+        let packs: Vec<(&str, u64, u64)> = solo
+            .packs
+            .iter()
+            .map(|p| (p.id.as_str(), p.price, p.quantity))
+            .collect();
+        assert_eq!(packs, [("pack", 749, 1)]);
+        assert_eq!(
+            solo.addons,
+            [AddonOffer {
+                id: "more".into(),
+                name: "More".into(),
+                credits: 500,
+                price: 800,
+            }]
+        );
+        assert_eq!(
+            sheets[1].seat_range,
+            Some(crate::catalog::Seats { min: 3, max: 10 })
+        );
+        assert!(sheets[1].addons.is_empty());
+    }
+
+    #[test]
+    fn offers_are_camel_case_json_and_a_sheet_flattens_its_offer() {
+        let c = catalog();
+        let sheets = plan_sheets(&c);
+        let solo = serde_json::to_value(&sheets[0]).unwrap();
+        assert_eq!(
+            solo["billing"][0],
+            serde_json::json!({
+                "cycle": "annual",
+                "price": 15000,
+                "pricePerYear": 15000,
+                "credits": 13020,
+                "creditsPerMonth": 1683
+            })
+        );
+        assert_eq!(solo["id"], "solo");
+        assert_eq!(solo["currency"], "EUR");
+        assert!(solo.get("seatRange").is_none());
+        let crew = serde_json::to_value(&sheets[1]).unwrap();
+        assert_eq!(
+            crew["seatRange"],
+            serde_json::json!({ "min": 3, "max": 10 })
+        );
+        assert_eq!(crew["seats"], 3);
+    }
 }

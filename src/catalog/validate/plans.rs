@@ -286,3 +286,308 @@ fn check_plan(spec: &CatalogSpec, plan: &Plan, i: usize, report: &mut impl FnMut
         }
     }
 }
+
+// Built from TOML catalogs: native builds only (the wasm lint run compiles
+// the tests without the TOML reader).
+#[cfg(all(test, feature = "native"))]
+mod tests {
+    use super::check;
+    use crate::catalog::validate::render;
+    use crate::catalog::{Billing, Catalog, CatalogSpec, Cycle, Seats, Studio};
+    use crate::money::MAX_AMOUNT;
+
+    /// A valid catalog: two products, a video ladder, three allowances,
+    /// two plans, a pack and an add-on. Each test breaks one thing.
+    const GOOD: &str = r#"
+id = "t"
+version = "1"
+rounding = "up"
+tiers = ["basic", "pro"]
+currency = "EUR"
+
+[[products]]
+id = "image/art"
+name = "Art"
+studio = "image"
+tier = "pro"
+meter = "image"
+price = 5
+options.style = { default = "none", values = { none = 1, noir = 1.5 } }
+
+[[products]]
+id = "video/clip"
+name = "Clip"
+studio = "video"
+tier = "basic"
+meter = "second"
+price = 10
+quantity = { min = 1, max = 10, default = 5 }
+resolutions = { "720p" = 1, "1080p" = 2 }
+default_resolution = "720p"
+
+[resolutions]
+video = ["480p", "720p", "1080p"]
+
+[wallet]
+[[wallet.allowances]]
+id = "daily"
+source = "daily"
+amount = 10
+
+[[wallet.allowances]]
+id = "monthly"
+source = "monthly"
+amount = 100
+
+[[wallet.allowances]]
+id = "extra"
+source = "addon"
+amount = 50
+per_seat = true
+
+[[plans]]
+id = "free"
+name = "Free"
+grants = ["daily"]
+limits = { tiers = ["basic"], max_resolution = { video = "720p" }, max_outputs = 1 }
+
+[[plans]]
+id = "pro"
+name = "Pro"
+billing = [{ cycle = "monthly", price = 900, grants = ["monthly"] }]
+packs = ["small"]
+pack_discount = 100
+addons = ["more"]
+limits = { products = ["image/art", "video/clip"], options = { style = ["none"] } }
+
+[[packs]]
+id = "small"
+name = "Small"
+credits = 100
+price = 500
+
+[[addons]]
+id = "more"
+name = "More"
+allowance = "extra"
+price = 300
+"#;
+
+    fn good() -> CatalogSpec {
+        Catalog::from_toml(GOOD, "c.toml").unwrap().spec().clone()
+    }
+
+    /// `path: message` for each finding, TOML (`snake_case`) paths.
+    fn findings(spec: &CatalogSpec) -> Vec<String> {
+        let mut out = Vec::new();
+        check(spec, &mut |path, message| {
+            out.push(format!("{}: {message}", render(&path, false)));
+        });
+        out
+    }
+
+    #[test]
+    fn the_good_catalog_and_pricing_toml_have_no_findings() {
+        assert_eq!(findings(&good()), Vec::<String>::new());
+        let pricing = Catalog::from_toml(include_str!("../../../pricing.toml"), "p").unwrap();
+        assert_eq!(findings(pricing.spec()), Vec::<String>::new());
+    }
+
+    #[test]
+    fn currency_is_three_upper_case_letters() {
+        for bad in ["eur", "EURO", "E1R", ""] {
+            let mut spec = good();
+            spec.currency = bad.into();
+            assert_eq!(
+                findings(&spec),
+                [format!(
+                    "currency: currency \"{bad}\" must be an ISO 4217 code like \"USD\""
+                )]
+            );
+        }
+    }
+
+    #[test]
+    fn ladders_list_each_resolution_once_and_every_product_resolution() {
+        let mut spec = good();
+        // 1080p (offered by video/clip) missing, 720p twice.
+        spec.resolutions.insert(
+            Studio::Video,
+            vec!["720p".into(), "480p".into(), "720p".into()],
+        );
+        assert_eq!(
+            findings(&spec),
+            [
+                "resolutions.video[2]: resolution \"720p\" is listed twice",
+                "products[1].resolutions.1080p: resolution \"1080p\" is not on the video ladder in `resolutions`",
+            ]
+        );
+    }
+
+    #[test]
+    fn plan_ids_are_unique_slugs_and_names_are_not_blank() {
+        let mut spec = good();
+        spec.plans[1].id = "free".into();
+        spec.plans[0].name = "  ".into();
+        assert_eq!(
+            findings(&spec),
+            [
+                "plans[0].name: name must not be empty",
+                "plans[1].id: duplicate plan id \"free\"",
+            ]
+        );
+        let mut spec = good();
+        spec.plans[0].id = "Free".into();
+        assert_eq!(
+            findings(&spec),
+            ["plans[0].id: plan id \"Free\" must be a lower-case slug"]
+        );
+    }
+
+    #[test]
+    fn grants_name_wallet_allowances_that_are_not_add_ons() {
+        let mut spec = good();
+        spec.plans[0].grants = vec!["daily".into(), "weekly".into(), "extra".into()];
+        spec.plans[1].billing[0].grants.push("yearly".into());
+        assert_eq!(
+            findings(&spec),
+            [
+                "plans[0].grants[1]: no allowance \"weekly\" in [wallet] allowances",
+                "plans[0].grants[2]: allowance \"extra\" is an add-on; list its add-on in `addons` instead",
+                "plans[1].billing[0].grants[1]: no allowance \"yearly\" in [wallet] allowances",
+            ]
+        );
+    }
+
+    #[test]
+    fn billing_lists_each_cycle_once_at_a_bounded_price() {
+        let mut spec = good();
+        spec.plans[1].billing.push(Billing {
+            cycle: Cycle::Monthly,
+            price: MAX_AMOUNT + 1,
+            grants: vec![],
+        });
+        assert_eq!(
+            findings(&spec),
+            [
+                "plans[1].billing[1].cycle: billing cycle monthly is listed twice",
+                // 2^53 = 9007199254740992.
+                "plans[1].billing[1].price: price must be at most 2^53 − 1, found 9007199254740992",
+            ]
+        );
+    }
+
+    #[test]
+    fn seats_satisfy_one_at_least_min_at_most_max() {
+        for (min, max, ok) in [(1, 1, true), (2, 50, true), (0, 5, false), (6, 5, false)] {
+            let mut spec = good();
+            spec.plans[1].seats = Some(Seats { min, max });
+            let expected: Vec<String> = if ok {
+                vec![]
+            } else {
+                vec![format!(
+                    "plans[1].seats: seats must satisfy 1 ≤ min ≤ max ≤ 2^53 − 1, found min {min} and max {max}"
+                )]
+            };
+            assert_eq!(findings(&spec), expected, "min {min}, max {max}");
+        }
+    }
+
+    #[test]
+    fn packs_and_add_ons_of_a_plan_exist_and_the_discount_is_a_percentage() {
+        let mut spec = good();
+        spec.plans[1].packs.push("huge".into());
+        spec.plans[1].addons.insert(0, "less".into());
+        spec.plans[1].pack_discount = 101; // 100 is allowed (GOOD has it)
+        assert_eq!(
+            findings(&spec),
+            [
+                "plans[1].packs[1]: no pack \"huge\" in [[packs]]",
+                "plans[1].pack_discount: pack_discount is a percentage, 0 … 100, found 101",
+                "plans[1].addons[0]: no add-on \"less\" in [[addons]]",
+            ]
+        );
+    }
+
+    #[test]
+    fn limits_name_tiers_products_ladder_resolutions_and_offered_options() {
+        let mut spec = good();
+        let free = &mut spec.plans[0].limits;
+        free.tiers = Some(vec!["basic".into(), "gold".into()]);
+        free.products = Some(vec!["video/clip".into(), "video/none".into()]);
+        free.max_resolution.insert(Studio::Video, "4k".into());
+        // No image ladder in GOOD.
+        free.max_resolution.insert(Studio::Image, "2k".into());
+        free.max_outputs = Some(0);
+        free.options.insert("fps".into(), vec!["60".into()]);
+        free.options
+            .insert("style".into(), vec!["none".into(), "neon".into()]);
+        assert_eq!(
+            findings(&spec),
+            [
+                "plans[0].limits.tiers[1]: unknown tier \"gold\"",
+                "plans[0].limits.products[1]: unknown product \"video/none\"",
+                // Studios in declaration order: image before video.
+                "plans[0].limits.max_resolution.image: max_resolution for image needs a ladder: resolutions.image = [lowest, …, highest]",
+                "plans[0].limits.max_resolution.video: resolution \"4k\" is not on the video ladder",
+                "plans[0].limits.max_outputs: max_outputs must be at least 1",
+                "plans[0].limits.options.fps: no product has an option \"fps\"",
+                "plans[0].limits.options.style[1]: no product offers style = \"neon\"",
+            ]
+        );
+    }
+
+    #[test]
+    fn packs_are_unique_slugs_with_credits_and_a_bounded_price() {
+        let mut spec = good();
+        let mut copy = spec.packs[0].clone();
+        copy.name = String::new();
+        copy.credits = 0;
+        copy.price = MAX_AMOUNT + 1;
+        spec.packs.push(copy);
+        let mut big = spec.packs[0].clone();
+        big.id = "Big Pack".into();
+        big.credits = MAX_AMOUNT + 1;
+        spec.packs.push(big);
+        assert_eq!(
+            findings(&spec),
+            [
+                "packs[1].id: duplicate pack id \"small\"",
+                "packs[1].name: name must not be empty",
+                "packs[1].credits: credits must be 1 … 2^53 − 1, found 0",
+                "packs[1].price: price must be at most 2^53 − 1, found 9007199254740992",
+                "packs[2].id: pack id \"Big Pack\" must be a lower-case slug",
+                "packs[2].credits: credits must be 1 … 2^53 − 1, found 9007199254740992",
+            ]
+        );
+    }
+
+    #[test]
+    fn an_add_on_grants_a_per_seat_add_on_allowance() {
+        let mut spec = good();
+        let mut second = spec.addons[0].clone();
+        second.allowance = "monthly".into(); // source monthly
+        spec.addons.push(second);
+        let mut third = spec.addons[0].clone();
+        third.id = "third".into();
+        third.allowance = "bonus".into(); // not in [wallet]
+        spec.addons.push(third);
+        assert_eq!(
+            findings(&spec),
+            [
+                "addons[1].id: duplicate add-on id \"more\"",
+                "addons[1].allowance: allowance \"monthly\" must have source \"addon\" and per_seat = true (one seat per unit)",
+                "addons[2].allowance: no allowance \"bonus\" in [wallet] allowances",
+            ]
+        );
+        // Source addon but one amount for every unit: refused too.
+        let mut spec = good();
+        spec.wallet.allowances[2].per_seat = false;
+        assert_eq!(
+            findings(&spec),
+            [
+                "addons[0].allowance: allowance \"extra\" must have source \"addon\" and per_seat = true (one seat per unit)"
+            ]
+        );
+    }
+}
