@@ -87,7 +87,8 @@ pub fn credit_check(
 
 // Built from TOML catalogs: native builds only (the wasm lint run compiles
 // the tests without the TOML reader).
-#[cfg(all(test, feature = "native"))]
+#[cfg(test)]
+#[cfg(feature = "native")]
 mod tests {
     use super::*;
     use crate::catalog::Cycle;

@@ -1270,7 +1270,8 @@ fn price_extra(
     })
 }
 
-#[cfg(all(test, feature = "native"))]
+#[cfg(test)]
+#[cfg(feature = "native")]
 mod tests {
     use super::*;
     use crate::request::ItemSpec;

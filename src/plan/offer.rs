@@ -262,7 +262,8 @@ pub fn plan_sheets(catalog: &Catalog) -> Vec<PlanSheet> {
 
 // Built from TOML catalogs: native builds only (the wasm lint run compiles
 // the tests without the TOML reader).
-#[cfg(all(test, feature = "native"))]
+#[cfg(test)]
+#[cfg(feature = "native")]
 mod tests {
     use super::*;
 

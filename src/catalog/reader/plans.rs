@@ -361,7 +361,8 @@ impl<T: Tree> Loader<T> {
 
 // Built from TOML catalogs: native builds only (the wasm lint run compiles
 // the tests without the TOML reader).
-#[cfg(all(test, feature = "native"))]
+#[cfg(test)]
+#[cfg(feature = "native")]
 mod tests {
     use crate::catalog::{
         Addon, Billing, Catalog, Cycle, Limits, Pack, PackExpiry, Plan, Seats, Studio,

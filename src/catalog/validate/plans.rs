@@ -289,7 +289,8 @@ fn check_plan(spec: &CatalogSpec, plan: &Plan, i: usize, report: &mut impl FnMut
 
 // Built from TOML catalogs: native builds only (the wasm lint run compiles
 // the tests without the TOML reader).
-#[cfg(all(test, feature = "native"))]
+#[cfg(test)]
+#[cfg(feature = "native")]
 mod tests {
     use super::check;
     use crate::catalog::validate::render;
