@@ -4,7 +4,7 @@
 //! grants would cover it.
 
 use super::entitle::denials;
-use super::offer::{PackOffer, PlanOffer, pack_offer, plan_offer};
+use super::offer::{PackOffer, PlanOffer, pack_offer, plan_offer, yearly_price};
 use crate::catalog::{Catalog, Plan};
 use crate::quote::Quote;
 use crate::request::Request;
@@ -27,8 +27,9 @@ pub struct CreditCheck {
     /// shortfall; cheapest total first. Empty without a plan, or when the
     /// plan may buy none (a free plan).
     pub packs: Vec<PackOffer>,
-    /// When short: listed plans other than the current one that allow the
-    /// request and whose credits at the start of a cycle, added to the
+    /// When short: listed paid plans, dearer per year than the current
+    /// one (an upgrade, never a switch down or to a free plan), that allow
+    /// the request and whose credits at the start of a cycle, added to the
     /// balance, cover the estimate; only the billing options that do,
     /// cheapest per year first.
     pub plans: Vec<PlanOffer>,
@@ -57,8 +58,14 @@ pub fn credit_check(
             crate::sort_small_by(&mut packs, |a: &PackOffer, b: &PackOffer| a.total < b.total);
         }
         let current = plan.map(|p| p.id.as_str());
+        let floor = plan.map(yearly_price);
         for candidate in &catalog.spec().plans {
-            if !candidate.listed || candidate.custom || Some(candidate.id.as_str()) == current {
+            if !candidate.listed
+                || candidate.custom
+                || candidate.is_free()
+                || Some(candidate.id.as_str()) == current
+                || floor.is_some_and(|f| yearly_price(candidate) <= f)
+            {
                 continue;
             }
             if !denials(catalog, candidate, quote, request).is_empty() {
@@ -335,14 +342,13 @@ price = 570
                 ),
             ]
         );
-        // No plan known: no packs, and free is a candidate too: its 10
-        // daily credits + 45 = 55 ≥ 50 (its 1,000 sign-up credits are not
-        // counted), at 0 a year.
+        // No plan known: no packs, and still no free plan, though its 10
+        // daily credits + 45 = 55 would cover 50: a free plan is never
+        // offered as the way out of a shortfall.
         let c = check(None, 45, r#"{"product":"video/clip","seconds":5}"#);
         assert!(c.packs.is_empty());
         let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
-        assert_eq!(ids, ["free", "lite", "mid", "pro"]);
-        assert_eq!(c.plans[0].billing[0].price_per_year, 0);
+        assert_eq!(ids, ["lite", "mid", "pro"]);
     }
 
     #[test]
@@ -399,5 +405,15 @@ price = 570
         assert_eq!(ids, ["pro"]);
         // Mid buys no packs.
         assert!(c.packs.is_empty());
+    }
+
+    #[test]
+    fn a_shortfall_is_never_answered_with_a_cheaper_plan() {
+        // On mid (12,000 a year), 350 short: lite (6,000 a year) would
+        // cover nothing more anyway, and a switch down is not an upgrade;
+        // only pro, dearer per year, is offered.
+        let c = check(Some("mid"), 50, FORTY_SECONDS);
+        let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["pro"]);
     }
 }

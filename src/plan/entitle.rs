@@ -196,9 +196,10 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 /// The plan an upgrade modal offers for `quote`: among listed plans other
-/// than `current` that allow every item, the one with the lowest yearly
-/// price at its fewest seats (ties: catalog order); a custom plan only when
-/// no priced plan allows it.
+/// than `current` that cost something and allow every item, the one with
+/// the lowest yearly price at its fewest seats (ties: catalog order); a
+/// custom plan only when no priced plan allows it. A free plan is where
+/// users start, never what they are offered.
 pub fn cheapest_allowing(
     catalog: &Catalog,
     quote: &Quote,
@@ -207,6 +208,7 @@ pub fn cheapest_allowing(
 ) -> Option<PlanOffer> {
     let allows = |plan: &&Plan| {
         plan.listed
+            && !plan.is_free()
             && Some(plan.id.as_str()) != current
             && denials(catalog, plan, quote, request).is_empty()
     };
