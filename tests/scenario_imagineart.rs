@@ -188,8 +188,9 @@ fn a_month_with_three_balances() {
 
     // Three more 10 s videos (1,260) would be 134 short of 126 + 1,000: the
     // Standard subscriber is offered top-ups (one pack of 1,000 for $10, or
-    // one of 5,000 for $45) and the plans that cover it: Basic (a fresh
-    // cycle's 1,100 + 1,126 ≥ 1,260) and Professional, cheapest first.
+    // one of 5,000 for $45) and the upgrades that cover it: Professional
+    // only. Basic would cover too (a fresh cycle's 1,100 + 1,126 ≥ 1,260)
+    // but is cheaper than Standard: a switch down, not an upgrade.
     let three = format!(r#"{{"items":[{}]}}"#, [KLING_10S; 3].join(","));
     let (verdict, credits) = check_on(&c, &three, "standard", 1126);
     assert!(verdict.allowed);
@@ -198,7 +199,7 @@ fn a_month_with_three_balances() {
         pack_totals(&credits.packs),
         [("topup-1000", 1, 1000), ("topup-5000", 1, 4500)]
     );
-    assert_eq!(plan_ids(&credits.plans), ["basic", "professional"]);
+    assert_eq!(plan_ids(&credits.plans), ["professional"]);
 
     // Day 25: the user cancels; the subscription runs to day 31 and is not
     // renewed (no refill). Day 31: the unused 126 do not roll over; the
