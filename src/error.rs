@@ -105,6 +105,10 @@ pub enum ErrorCode {
     /// `{request, per, count, workdays?}`, an unknown `per`, workdays
     /// outside 1 … 31, a buffer outside 0 … 1000 percent.
     InvalidUsage,
+    /// No pack with this id in the catalog.
+    UnknownPack,
+    /// The plan may not buy this pack (packs only for paid subscribers).
+    PackNotInPlan,
 }
 
 impl ErrorCode {
@@ -148,6 +152,8 @@ impl ErrorCode {
             ErrorCode::InvalidLedger => "invalid_ledger",
             ErrorCode::UnknownPlan => "unknown_plan",
             ErrorCode::InvalidUsage => "invalid_usage",
+            ErrorCode::UnknownPack => "unknown_pack",
+            ErrorCode::PackNotInPlan => "pack_not_in_plan",
         }
     }
 }

@@ -148,7 +148,14 @@ fn two_cycles_from_verification_to_cancellation() {
     assert_eq!(balance(&w, at(3, 9) + 60_000).available, 1049); // 1,113 − 64
     assert_eq!(balance(&w, at(3, 9) + TTL).available, 1113);
 
-    // The user buys a 500-credit pack (Studio may; it never expires).
+    // The user buys a 500-credit pack (Studio may; it never expires). On
+    // the free tier the same purchase is refused.
+    let grant =
+        genprice::plan::pack_grant(&c, "studio", "pack-500", "pack/1", at(3, 10), None).unwrap();
+    assert_eq!((grant.amount, grant.expires_at), (500, None));
+    let refused =
+        genprice::plan::pack_grant(&c, "free", "pack-500", "pack/0", at(3, 10), None).unwrap_err();
+    assert_eq!(refused.code, genprice::ErrorCode::PackNotInPlan);
     buy_pack(&mut w, &c, "pack/1", "pack-500", None, at(3, 10));
     assert_eq!(w.hold_state("p6").unwrap().status, HoldStatus::Expired);
     assert_eq!(
@@ -187,18 +194,45 @@ fn two_cycles_from_verification_to_cancellation() {
         [("signup", 177), ("monthly", 168), ("topup", 500)]
     );
 
-    // Day 16: upgrade to Studio Pro, pro-rated: 15 of the cycle's 30 days
-    // are left, so (3,000 − 1,000) × 15 / 30 = 1,000 credits now (the schema
-    // has no pro-ration; the caller grants it). 168 + 1,000 = 1,168.
+    // Day 16, 00:00: upgrade to Studio Pro, pro-rated: 15 of the cycle's
+    // 30 days are left, so (3,000 − 1,000) × 15 / 30 = 1,000 credits now
+    // and (30.00 − 10.00) × 15 / 30 = 10.00 to charge. 168 + 1,000 = 1,168.
+    let change = genprice::plan::change_plan(
+        &c,
+        "studio",
+        "studio-pro",
+        genprice::catalog::Cycle::Monthly,
+        day(1),
+        day(31),
+        day(16),
+    )
+    .unwrap();
+    assert_eq!(change.effective, genprice::plan::Effective::Now);
+    assert_eq!((change.credits, change.price), (1000, 1000));
     let prorated = Grant {
         id: "studio-pro-upgrade/2026-11-17".into(),
         source: GrantSource::Monthly,
-        amount: (3000 - 1000) * 15 / 30,
-        effective_at: at(16, 9),
+        amount: change.credits,
+        effective_at: day(16),
         expires_at: None,
         priority: 0,
     };
-    w.grant(&prorated, &Metadata::default(), at(16, 9)).unwrap();
+    w.grant(&prorated, &Metadata::default(), day(16)).unwrap();
+    // A downgrade back to Studio would wait for the next cycle.
+    let back = genprice::plan::change_plan(
+        &c,
+        "studio-pro",
+        "studio",
+        genprice::catalog::Cycle::Monthly,
+        day(1),
+        day(31),
+        day(16),
+    )
+    .unwrap();
+    assert_eq!(
+        (back.effective, back.credits),
+        (genprice::plan::Effective::NextCycle, 0)
+    );
     assert_eq!(by_source(&w, at(16, 9))[1], ("monthly", 1168));
     // Studio Pro makes 4k renders: 18, 1,168 − 18 = 1,150.
     assert!(check_on(&c, RENDER_4K, "studio-pro", 1168).0.allowed);

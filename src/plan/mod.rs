@@ -1,6 +1,7 @@
 //! Plans at work: what a plan allows ([`entitle`]), what to offer when
-//! credits run short ([`credit`]), the offers themselves ([`offer`]), and
-//! the plan to pick for a usage mix ([`estimate`](mod@estimate)).
+//! credits run short ([`credit`]), the offers themselves ([`offer`]), the
+//! plan to pick for a usage mix ([`estimate`](mod@estimate)), and packs
+//! bought and plans changed as wallet grants ([`purchase`]).
 //!
 //! [`quote_for`] is the one call a *Generate* button needs: the price,
 //! the plan's verdict with the cheapest plan that would allow the request,
@@ -26,6 +27,7 @@ pub mod credit;
 pub mod entitle;
 pub mod estimate;
 pub mod offer;
+pub mod purchase;
 
 pub use credit::{CreditCheck, credit_check};
 pub use entitle::{Denial, DenialCode, Entitlement, cheapest_allowing, denials, entitlement};
@@ -34,6 +36,7 @@ pub use estimate::{
     UsageDenial, UsageLine, UsageSpec, estimate,
 };
 pub use offer::{AddonOffer, BillingOffer, PackOffer, PlanOffer, PlanSheet, plan_sheets};
+pub use purchase::{Effective, PlanChange, change_plan, pack_grant};
 
 use crate::catalog::{Catalog, Plan};
 use crate::error::{ErrorCode, QuoteError, echo};

@@ -192,3 +192,39 @@ pub(crate) fn catalog_error(e: &CatalogError) -> JsValue {
     let _ = Reflect::set(&js, &"diagnostics".into(), &list);
     js
 }
+
+/// A JavaScript number that must be a whole number of milliseconds
+/// (`what` names it in the error).
+#[cfg(feature = "plans")]
+pub(crate) fn millis(value: f64, what: &str) -> Result<crate::wallet::Millis, JsValue> {
+    whole(value, what).and_then(|n| {
+        crate::wallet::Millis::try_from(n).map_err(|_| {
+            error(
+                ErrorCode::InvalidTime,
+                &format!("{what} is out of range"),
+                Some(what),
+            )
+        })
+    })
+}
+
+/// A JavaScript number that must be a whole number from 0 to 2^53 − 1.
+#[cfg(feature = "plans")]
+pub(crate) fn whole(value: f64, what: &str) -> Result<u64, JsValue> {
+    let limit = crate::money::MAX_AMOUNT as f64;
+    if value.is_finite() && value.fract() == 0.0 && (0.0..=limit).contains(&value) {
+        // Whole and within 0..=2^53 − 1: the cast is exact.
+        Ok(value as u64)
+    } else {
+        let code = if what != "amount" {
+            ErrorCode::InvalidTime
+        } else {
+            ErrorCode::InvalidAmount
+        };
+        Err(error(
+            code,
+            &format!("{what} must be a whole number from 0 to 2^53 - 1"),
+            Some(what),
+        ))
+    }
+}

@@ -1,10 +1,14 @@
 //! `Engine`: a validated catalog, ready to price requests from JavaScript.
 
+#[cfg(feature = "plans")]
+use super::convert::millis;
 use super::convert::{catalog_error, error, json_value, to_js};
 use crate::catalog::Catalog;
+#[cfg(feature = "plans")]
+use crate::catalog::Cycle;
 use crate::error::ErrorCode;
 #[cfg(feature = "plans")]
-use crate::plan::{QuoteOptions, Usage, estimate, plan_sheets, quote_for};
+use crate::plan::{QuoteOptions, Usage, change_plan, estimate, pack_grant, plan_sheets, quote_for};
 use crate::quote::{QuoteResult, quote};
 use crate::request::Request;
 use wasm_bindgen::prelude::*;
@@ -110,6 +114,71 @@ impl Engine {
     ) -> Result<JsValue, JsValue> {
         let usage = Usage::from_json_value(&json_value(usage)?)?;
         to_js(&estimate(&self.catalog, &usage)?)
+    }
+
+    /// The top-up grant for buying `pack` on `plan` (pass it to
+    /// `wallet.execute({ op: "grant", grant })`): source `topup`, the pack's
+    /// credits, effective `now`, expiring at `cycleEnd` when the pack's
+    /// credits expire with the cycle. Throws `pack_not_in_plan` when the
+    /// plan may not buy it, `unknown_plan`, `unknown_pack`, `invalid_time`.
+    #[cfg(feature = "plans")]
+    #[wasm_bindgen(js_name = packGrant, unchecked_return_type = "Grant")]
+    pub fn pack_grant(
+        &self,
+        plan: &str,
+        pack: &str,
+        purchase: &str,
+        now: f64,
+        #[wasm_bindgen(js_name = cycleEnd)] cycle_end: Option<f64>,
+    ) -> Result<JsValue, JsValue> {
+        let now = millis(now, "now")?;
+        let cycle_end = cycle_end.map(|t| millis(t, "cycleEnd")).transpose()?;
+        to_js(&pack_grant(
+            &self.catalog,
+            plan,
+            pack,
+            purchase,
+            now,
+            cycle_end,
+        )?)
+    }
+
+    /// Changing from plan `from` to `to` at `now` in a cycle billed
+    /// `cycle` ("monthly" | "annual") from `start` to `end` (Unix ms): an
+    /// upgrade takes effect now with pro-rated credits (rounded down) and
+    /// price (rounded up); anything else at the next cycle.
+    #[cfg(feature = "plans")]
+    #[wasm_bindgen(js_name = changePlan, unchecked_return_type = "PlanChange")]
+    pub fn change_plan(
+        &self,
+        from: &str,
+        to: &str,
+        #[wasm_bindgen(unchecked_param_type = "Cycle")] cycle: &str,
+        start: f64,
+        end: f64,
+        now: f64,
+    ) -> Result<JsValue, JsValue> {
+        let cycle = Cycle::from_name(cycle).ok_or_else(|| {
+            error(
+                ErrorCode::InvalidRequest,
+                "cycle must be \"monthly\" or \"annual\"",
+                Some("cycle"),
+            )
+        })?;
+        let (start, end, now) = (
+            millis(start, "start")?,
+            millis(end, "end")?,
+            millis(now, "now")?,
+        );
+        to_js(&change_plan(
+            &self.catalog,
+            from,
+            to,
+            cycle,
+            start,
+            end,
+            now,
+        )?)
     }
 
     /// Prices many independent requests. Never throws for a bad request:

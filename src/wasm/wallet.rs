@@ -3,9 +3,9 @@
 //! subscription credits, leaving 312") and for a Node service. Conversion
 //! only: every rule lives in the core.
 
-use super::convert::{error, json_value, to_js};
+use super::convert::{error, json_value, millis, to_js, whole};
 use crate::error::ErrorCode;
-use crate::wallet::{Command, Entry, Millis, Wallet, WalletError, WalletPolicy};
+use crate::wallet::{Command, Entry, Wallet, WalletError, WalletPolicy};
 use js_sys::Reflect;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
@@ -62,7 +62,7 @@ impl WalletHandle {
         let command: Command = from_js(command, "command")?;
         let answer = self
             .wallet
-            .execute(&command, millis(now)?)
+            .execute(&command, millis(now, "now")?)
             .map_err(|e| wallet_error(&e))?;
         to_js(&answer)
     }
@@ -72,7 +72,7 @@ impl WalletHandle {
     pub fn balance(&self, now: f64) -> Result<JsValue, JsValue> {
         let balance = self
             .wallet
-            .balance(millis(now)?)
+            .balance(millis(now, "now")?)
             .map_err(|e| wallet_error(&e))?;
         to_js(&balance)
     }
@@ -84,7 +84,7 @@ impl WalletHandle {
         let amount = whole(amount, "amount")?;
         let preview = self
             .wallet
-            .preview(amount, millis(now)?)
+            .preview(amount, millis(now, "now")?)
             .map_err(|e| wallet_error(&e))?;
         to_js(&preview)
     }
@@ -105,34 +105,6 @@ fn from_js<T: DeserializeOwned>(value: &JsValue, what: &str) -> Result<T, JsValu
             Some(what),
         )
     })
-}
-
-/// A JavaScript number that must be a whole number of milliseconds.
-fn millis(now: f64) -> Result<Millis, JsValue> {
-    whole(now, "now").and_then(|n| {
-        Millis::try_from(n)
-            .map_err(|_| error(ErrorCode::InvalidTime, "now is out of range", Some("now")))
-    })
-}
-
-/// A JavaScript number that must be a whole number from 0 to 2^53 − 1.
-fn whole(value: f64, what: &str) -> Result<u64, JsValue> {
-    let limit = crate::money::MAX_AMOUNT as f64;
-    if value.is_finite() && value.fract() == 0.0 && (0.0..=limit).contains(&value) {
-        // Whole and within 0..=2^53 − 1: the cast is exact.
-        Ok(value as u64)
-    } else {
-        let code = if what == "now" {
-            ErrorCode::InvalidTime
-        } else {
-            ErrorCode::InvalidAmount
-        };
-        Err(error(
-            code,
-            &format!("{what} must be a whole number from 0 to 2^53 - 1"),
-            Some(what),
-        ))
-    }
 }
 
 /// A wallet error as an `Error` with `code`, `message` and every detail

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { Engine } from "../../pkg/wallet.mjs";
+import { Engine, Wallet } from "../../pkg/wallet.mjs";
 import { asResult, nativeBin, nativeQuote, readJson, rng, root } from "./helpers.mjs";
 
 const dir = join(root, "tests", "vectors", "plans");
@@ -137,3 +137,26 @@ for (const file of readdirSync(estimateDir).filter((f) => f.endsWith(".json")).s
     }
   });
 }
+
+test("a pack bought with packGrant lands in the wallet; changePlan pro-rates an upgrade", () => {
+  const catalog = readJson("tests", "vectors", "catalogs", "preprompt.json");
+  const engine = new Engine(catalog);
+  const day = 86_400_000;
+  const wallet = new Wallet(catalog.wallet, []);
+  const grant = engine.packGrant("studio", "pack-500", "order-1", 3 * day);
+  assert.deepStrictEqual(grant, { id: "order-1", source: "topup", amount: 500, effectiveAt: 3 * day, priority: 0 });
+  wallet.execute({ op: "grant", grant }, 3 * day);
+  assert.equal(wallet.balance(3 * day).available, 500);
+  const refused = asResult(() => engine.packGrant("free", "pack-500", "order-2", 3 * day));
+  assert.equal(refused.error.code, "pack_not_in_plan");
+  // Studio (10.00, 1,000) → Studio Pro (30.00, 3,000) with 10 of 30 days
+  // left: 2,000 / 3 = 666.67 → 666 credits (down), 667 cents (up).
+  const change = engine.changePlan("studio", "studio-pro", "monthly", 0, 30 * day, 20 * day);
+  assert.deepStrictEqual(
+    { effective: change.effective, credits: change.credits, price: change.price },
+    { effective: "now", credits: 666, price: 667 },
+  );
+  assert.equal(engine.changePlan("studio-plus", "studio", "monthly", 0, 30 * day, day).effective, "next_cycle");
+  assert.equal(asResult(() => engine.changePlan("studio", "studio-pro", "weekly", 0, day, 0)).error.code, "invalid_request");
+  assert.equal(asResult(() => engine.changePlan("studio", "studio-pro", "monthly", 0, day, 1.5)).error.code, "invalid_time");
+});
