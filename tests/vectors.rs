@@ -6,10 +6,17 @@
 //! `quote`, or an expected `error` (`code` and `path`; messages are not part
 //! of the contract).
 //!
+//! `tests/vectors/plans/*.json` add quote options (`plan`, `balance`) and an
+//! `expect` block worked out by hand (allowed, denials, upgrade, shortfall,
+//! packs, plans) beside the golden `quote`; `tests/vectors/estimates/*.json`
+//! hold usage mixes with hand-worked credits and recommendation beside the
+//! golden `estimate`. The npm full engine replays both, and checks them
+//! against the CLI (`tests/js/plans.test.mjs`).
+//!
 //! `UPDATE_VECTORS=1 cargo test --test vectors` rewrites the catalog JSON and
-//! the golden `quote`s from the current code. It never touches `total` or
-//! `error`, so a regenerated golden file still has to agree with the figures
-//! worked out by hand.
+//! the golden `quote`s and `estimate`s from the current code. It never
+//! touches `total`, `expect` or `error`, so a regenerated golden file still
+//! has to agree with the figures worked out by hand.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 #![allow(
     clippy::unwrap_used,
@@ -18,8 +25,9 @@
     clippy::indexing_slicing
 )]
 
-use genprice::{Catalog, Request, quote};
-use serde_json::Value;
+use genprice::plan::{Estimate, QuoteOptions, Usage, estimate, quote_for};
+use genprice::{Catalog, Quote, Request, quote};
+use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 fn root() -> PathBuf {
@@ -119,6 +127,177 @@ fn shared_vectors_replay_natively() {
     assert!(
         failures.is_empty(),
         "{} of {checked} vector cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The hand-checkable facts of a quote, in the shape `expect` uses; only
+/// the keys `expect` states are compared.
+fn facts(q: &Quote) -> Value {
+    let mut out = json!({ "total": q.total });
+    if let Some(e) = &q.entitlement {
+        out["allowed"] = json!(e.allowed);
+        out["denials"] = e.denials.iter().map(|d| json!([d.code, d.path])).collect();
+        out["upgrade"] = json!(e.upgrade.as_ref().map(|u| u.id.clone()));
+    }
+    if let Some(c) = &q.credits {
+        out["enough"] = json!(c.enough);
+        out["shortfall"] = json!(c.shortfall);
+        out["packs"] = c
+            .packs
+            .iter()
+            .map(|p| json!([p.id, p.quantity, p.total]))
+            .collect();
+        out["plans"] = c.plans.iter().map(|p| json!(p.id)).collect();
+    }
+    out
+}
+
+/// The hand-checkable facts of an estimate, in the shape `expect` uses.
+fn estimate_facts(e: &Estimate) -> Value {
+    let r = e.recommendation.as_ref();
+    json!({
+        "creditsPerMonth": e.credits_per_month,
+        "creditsNeeded": e.credits_needed,
+        "recommended": r.map(|r| r.plan.clone()),
+        "pricePerMonth": r.map(|r| r.price_per_month),
+        "wastedCredits": r.map(|r| r.wasted_credits),
+    })
+}
+
+#[test]
+fn estimate_vectors_replay_natively() {
+    let dir = root().join("tests/vectors/estimates");
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for file in &files {
+        let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let catalog = load_catalog(&doc, &dir);
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        for case in doc["cases"].as_array_mut().unwrap() {
+            checked += 1;
+            let label = format!("{name}: {}", case["name"].as_str().unwrap_or("?"));
+            let result =
+                Usage::from_json_value(&case["usage"]).and_then(|u| estimate(&catalog, &u));
+            match (result, case.get("expect").cloned()) {
+                (Ok(e), Some(expect)) => {
+                    let got = estimate_facts(&e);
+                    for (key, want) in expect.as_object().unwrap() {
+                        if got.get(key) != Some(want) {
+                            failures.push(format!(
+                                "{label}: {key} is {} but worked out by hand {want}",
+                                got[key]
+                            ));
+                        }
+                    }
+                    let golden = serde_json::to_value(&e).unwrap();
+                    if updating() {
+                        case["estimate"] = golden;
+                    } else if case.get("estimate") != Some(&golden) {
+                        failures.push(format!(
+                            "{label}: estimate differs from golden\n  got: {golden}"
+                        ));
+                    }
+                }
+                (Ok(_), None) => {
+                    failures.push(format!("{label}: estimated, but an error was expected"))
+                }
+                (Err(e), Some(_)) => {
+                    failures.push(format!("{label}: expected an estimate, got {e}"))
+                }
+                (Err(e), None) => {
+                    let code = case["error"]["code"].as_str().unwrap();
+                    let path = case["error"].get("path").and_then(Value::as_str);
+                    if e.code.as_str() != code || e.path.as_deref() != path {
+                        failures.push(format!("{label}: expected {code} at {path:?}, got {e}"));
+                    }
+                }
+            }
+        }
+        if updating() {
+            let mut out = serde_json::to_string_pretty(&doc).unwrap();
+            out.push('\n');
+            std::fs::write(file, out).unwrap();
+        }
+    }
+    assert!(checked >= 6, "only {checked} estimate vector cases");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn plan_vectors_replay_natively() {
+    let dir = root().join("tests/vectors/plans");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    files.sort();
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for file in &files {
+        let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+        let catalog = load_catalog(&doc, &dir);
+        let name = file.file_name().unwrap().to_string_lossy().to_string();
+        for case in doc["cases"].as_array_mut().unwrap() {
+            checked += 1;
+            let label = format!("{name}: {}", case["name"].as_str().unwrap_or("?"));
+            let result = Request::from_json_value(&case["request"]).and_then(|r| {
+                let options = QuoteOptions::from_json_value(&case["options"])?;
+                quote_for(&catalog, &r, &options)
+            });
+            match (result, case.get("expect").cloned()) {
+                (Ok(q), Some(expect)) => {
+                    let got = facts(&q);
+                    for (key, want) in expect.as_object().unwrap() {
+                        if got.get(key) != Some(want) {
+                            failures.push(format!(
+                                "{label}: {key} is {} but worked out by hand {want}",
+                                got.get(key).unwrap_or(&Value::Null)
+                            ));
+                        }
+                    }
+                    let golden = serde_json::to_value(&q).unwrap();
+                    if updating() {
+                        case["quote"] = golden;
+                    } else if case.get("quote") != Some(&golden) {
+                        failures.push(format!(
+                            "{label}: quote differs from golden\n  got: {golden}"
+                        ));
+                    }
+                }
+                (Ok(q), None) => failures.push(format!(
+                    "{label}: priced {} but an error was expected",
+                    q.total
+                )),
+                (Err(e), Some(_)) => failures.push(format!("{label}: expected a quote, got {e}")),
+                (Err(e), None) => {
+                    let want = &case["error"];
+                    let code = want["code"].as_str().unwrap();
+                    let path = want.get("path").and_then(Value::as_str);
+                    if e.code.as_str() != code || e.path.as_deref() != path {
+                        failures.push(format!("{label}: expected {code} at {path:?}, got {e}"));
+                    }
+                }
+            }
+        }
+        if updating() {
+            let mut out = serde_json::to_string_pretty(&doc).unwrap();
+            out.push('\n');
+            std::fs::write(file, out).unwrap();
+        }
+    }
+    println!("{checked} plan vector cases replayed");
+    assert!(checked >= 15, "only {checked} plan vector cases");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} plan vector cases failed:\n{}",
         failures.len(),
         failures.join("\n")
     );

@@ -497,22 +497,8 @@ impl<T: Tree> Loader<T> {
         root: &[Entry<'_, T>],
         span: Range<usize>,
     ) -> (CatalogSpec, Option<String>) {
+        // The canonical JSON form also states its fingerprint (last).
         const KEYS: &[&str] = &[
-            "id",
-            "version",
-            "unit",
-            "decimals",
-            "rounding",
-            "tiers",
-            "products",
-            "wallet",
-            "currency",
-            "resolutions",
-            "plans",
-            "packs",
-            "addons",
-        ];
-        const JSON_KEYS: &[&str] = &[
             "id",
             "version",
             "unit",
@@ -528,7 +514,8 @@ impl<T: Tree> Loader<T> {
             "addons",
             "fingerprint",
         ];
-        self.check_keys(root, "", if T::JSON { JSON_KEYS } else { KEYS });
+        let toml_keys = KEYS.split_last().map_or(KEYS, |(_, rest)| rest);
+        self.check_keys(root, "", if T::JSON { KEYS } else { toml_keys });
         let id = self.required(root, &span, "", "id");
         let id = self.string(id, "id").unwrap_or_default();
         let version = self.required(root, &span, "", "version");

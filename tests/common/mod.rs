@@ -3,12 +3,15 @@
 //! operations a studio makes (refill a period, buy a pack, start a
 //! generation, read a balance by source).
 //!
-//! Each scenario file includes this module, and uses only part of it.
+//! Each scenario file includes this module, and uses only part of it;
+//! the CLI test files use [`cli`].
 #![allow(dead_code)]
 #![allow(
     clippy::result_large_err,
     reason = "WalletError keeps its details as typed fields, as in src/wallet"
 )]
+
+pub mod cli;
 
 use genprice::plan::{CreditCheck, Entitlement, PackOffer, PlanOffer, QuoteOptions, quote_for};
 use genprice::wallet::{

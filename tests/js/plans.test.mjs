@@ -1,5 +1,5 @@
 // Plans from JavaScript: the full engine (genprice/wallet) replays the plan
-// vectors (tests/vectors/plans/*.json) exactly as tests/plan_vectors.rs
+// vectors (tests/vectors/plans/*.json) exactly as tests/vectors.rs
 // does natively, and every answer — entitlement, denials, upgrade, the
 // insufficient-credits offers, errors with their messages — is identical to
 // what `genprice quote --plan ID --balance N` prints for the same request.
