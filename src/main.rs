@@ -146,6 +146,9 @@ fn run_check(file: &Path) -> Result<ExitCode, String> {
                 "version": catalog.version(),
                 "fingerprint": catalog.fingerprint(),
                 "products": catalog.products().len(),
+                "plans": catalog.spec().plans.len(),
+                "packs": catalog.spec().packs.len(),
+                "addons": catalog.spec().addons.len(),
             });
             println!("{summary}");
             Ok(ExitCode::SUCCESS)

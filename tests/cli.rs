@@ -338,6 +338,7 @@ fn check_passes_for_the_four_reference_catalogs() {
         let summary = &stdout_lines(&out)[0];
         assert_eq!(summary["ok"], true);
         assert_eq!(summary["id"], name);
+        assert_eq!(summary["plans"], 4, "{file}: free + three paid or custom");
     }
 }
 
