@@ -41,8 +41,15 @@ enum Command {
         plan: Option<String>,
         /// Credits available in the user's wallet (smallest units): adds
         /// "credits" (enough, shortfall, packs and plans that cover it).
-        #[arg(long, value_name = "CREDITS")]
+        #[arg(long, value_name = "CREDITS", conflicts_with = "ledger")]
         balance: Option<u64>,
+        /// Read the balance from this wallet ledger (JSON Lines, as `genprice
+        /// wallet` writes it; the catalog's [wallet] policy), at --now.
+        #[arg(long, value_name = "FILE")]
+        ledger: Option<PathBuf>,
+        /// With --ledger: the time of the balance, Unix ms (default: now).
+        #[arg(long, value_name = "MS", requires = "ledger")]
+        now: Option<i64>,
     },
     /// List the catalog's plans: a table for people, or JSON with --json
     /// (prices in minor units, credits per cycle and per month, limits).
@@ -99,7 +106,9 @@ fn main() -> ExitCode {
             catalog,
             plan,
             balance,
-        } => run_quote(&catalog, &QuoteOptions { plan, balance }),
+            ledger,
+            now,
+        } => run_quote(&catalog, plan, balance, ledger.as_deref(), now),
         Command::Plans { catalog, json } => plans_cli::run(&catalog, json),
         Command::Estimate { catalog, buffer } => estimate_cli::run(&catalog, buffer),
         Command::Check { file } => run_check(&file),
@@ -177,7 +186,13 @@ fn run_catalog(file: &Path, pretty: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_quote(file: &Path, options: &QuoteOptions) -> Result<ExitCode, String> {
+fn run_quote(
+    file: &Path,
+    plan: Option<String>,
+    balance: Option<u64>,
+    ledger: Option<&Path>,
+    now: Option<i64>,
+) -> Result<ExitCode, String> {
     let catalog = match load_catalog(file) {
         Ok(c) => c,
         Err(error) => {
@@ -185,6 +200,18 @@ fn run_quote(file: &Path, options: &QuoteOptions) -> Result<ExitCode, String> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    let balance = match ledger {
+        None => balance,
+        Some(ledger) => match wallet_cli::available(ledger, catalog.spec().wallet.clone(), now) {
+            Ok(available) => Some(available),
+            Err(error) => {
+                eprintln!("genprice: {}", error.message);
+                println!("{}", json!({ "error": error }));
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+    };
+    let options = &QuoteOptions { plan, balance };
     let mut bytes = Vec::new();
     io::stdin()
         .read_to_end(&mut bytes)

@@ -222,6 +222,26 @@ fn load(ledger: &Path, policy: WalletPolicy) -> Result<Wallet, WalletError> {
         .append(true)
         .open(ledger)
         .map_err(|e| io_error(ledger, "create ledger", &e))?;
+    read(ledger, policy)
+}
+
+/// The credits available at `now` in the wallet the ledger file folds to
+/// under `policy` (for `genprice quote --ledger`); the file must exist and
+/// is only read.
+pub(crate) fn available(
+    ledger: &Path,
+    policy: WalletPolicy,
+    now: Option<Millis>,
+) -> Result<u64, WalletError> {
+    let now = match now {
+        Some(now) => now,
+        None => system_now().map_err(|e| WalletError::new(ErrorCode::InvalidTime, e))?,
+    };
+    Ok(read(ledger, policy)?.balance(now)?.available)
+}
+
+/// Folds the ledger file under `policy`.
+fn read(ledger: &Path, policy: WalletPolicy) -> Result<Wallet, WalletError> {
     let text = std::fs::read_to_string(ledger).map_err(|e| io_error(ledger, "read ledger", &e))?;
     let mut wallet = Wallet::new(policy)?;
     for (index, line) in text.lines().enumerate() {

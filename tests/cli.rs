@@ -407,3 +407,52 @@ fn plans_prints_a_table_for_people_and_json_for_machines() {
     // Pro packs at 20 % off: small 600 → 480 cents.
     assert_eq!(sheets[1]["packs"][0]["price"], 480);
 }
+
+#[test]
+fn quote_reads_the_balance_from_a_wallet_ledger() {
+    let dir = std::env::temp_dir().join(format!("genprice-quote-ledger-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ledger = dir.join("wallet.jsonl");
+    let _ = std::fs::remove_file(&ledger);
+    let ledger_arg = ledger.to_str().unwrap();
+    // 12 top-up credits, granted at t = 1000.
+    let out = genprice(
+        &[
+            "wallet", "grant", "--ledger", ledger_arg, "--now", "1000", "--id", "g1", "--source",
+            "topup", "--amount", "12",
+        ],
+        b"",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // wan-fast 5 s at 720p = 20: 8 short of the ledger's 12.
+    let request = br#"{"product":"video/wan-fast","seconds":5,"resolution":"720p"}"#;
+    let out = genprice(
+        &[
+            "quote", "--plan", "free", "--ledger", ledger_arg, "--now", "2000",
+        ],
+        request,
+    );
+    assert!(out.status.success());
+    let credits = &stdout_lines(&out)[0]["credits"];
+    assert_eq!(
+        (credits["balance"].as_u64(), credits["shortfall"].as_u64()),
+        (Some(12), Some(8))
+    );
+    // --balance and --ledger together is a usage error; a missing ledger
+    // is an io error, and quoting never creates the file.
+    let out = genprice(
+        &["quote", "--balance", "1", "--ledger", ledger_arg],
+        request,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let missing = dir.join("missing.jsonl");
+    let out = genprice(&["quote", "--ledger", missing.to_str().unwrap()], request);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(error_code(&stdout_lines(&out)[0]), "io");
+    assert!(!missing.exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
