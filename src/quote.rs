@@ -318,20 +318,23 @@ fn metered_quantity(
                 format!("{} needs {name}", product.id),
             )
         })?;
-    if value < limits.min || value > limits.max {
+    let off_step =
+        limits.step > 1 && value >= limits.min && (value - limits.min) % limits.step != 0;
+    if value < limits.min || value > limits.max || off_step {
         let code = if product.meter == Meter::Second {
             ErrorCode::DurationOutOfRange
         } else {
             ErrorCode::QuantityOutOfRange
         };
-        return Err(QuoteError::at(
-            code,
-            path(name),
-            format!(
-                "{} takes {name} from {} to {}, asked for {value}",
-                product.id, limits.min, limits.max
-            ),
-        ));
+        let mut message = format!(
+            "{} takes {name} from {} to {}",
+            product.id, limits.min, limits.max
+        );
+        if limits.step > 1 {
+            message.push_str(&format!(" in steps of {}", limits.step));
+        }
+        message.push_str(&format!(", asked for {value}"));
+        return Err(QuoteError::at(code, path(name), message));
     }
     Ok(value)
 }
@@ -644,12 +647,57 @@ mod tests {
             min: 1,
             max: MAX_AMOUNT,
             default: None,
+            step: 1,
         });
         let c = Catalog::new(spec).unwrap();
         let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": 2})).unwrap();
         assert_eq!(quote(&c, &r).unwrap_err().code, ErrorCode::AmountOverflow);
         let r = Request::from_json_value(&json!({"items": [{"product": "video/clip", "seconds": 1}, {"product": "video/clip", "seconds": 1}]})).unwrap();
         assert_eq!(quote(&c, &r).unwrap_err().code, ErrorCode::AmountOverflow);
+    }
+
+    #[test]
+    fn a_stepped_quantity_accepts_only_its_steps() {
+        // 5 s or 10 s clips: min 5, max 10, step 5.
+        let mut spec = sample_spec();
+        spec.products[0].quantity = Some(crate::catalog::QuantityLimits {
+            min: 5,
+            max: 10,
+            default: Some(5),
+            step: 5,
+        });
+        let c = Catalog::new(spec).unwrap();
+        let price = |seconds: u64| {
+            let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": seconds}))
+                .unwrap();
+            quote(&c, &r)
+        };
+        // 10 credits a second at the default 720p (× 1).
+        assert_eq!(price(5).unwrap().total, 50);
+        assert_eq!(price(10).unwrap().total, 100);
+        for off in [6, 7, 9, 4, 15] {
+            let e = price(off).unwrap_err();
+            assert_eq!(
+                (e.code, e.path.as_deref()),
+                (ErrorCode::DurationOutOfRange, Some("seconds"))
+            );
+        }
+        assert!(price(7).unwrap_err().message.contains("in steps of 5"));
+        // A step the range does not end on, or 0, is a catalog mistake.
+        let mut spec = sample_spec();
+        spec.products[0].quantity = Some(crate::catalog::QuantityLimits {
+            min: 5,
+            max: 12,
+            default: Some(6),
+            step: 5,
+        });
+        let messages: Vec<String> = Catalog::new(spec)
+            .unwrap_err()
+            .diagnostics()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
     }
 
     #[test]

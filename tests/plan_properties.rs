@@ -49,8 +49,8 @@ fn item(catalog: &Catalog, seeds: &[u64; 6]) -> Value {
     let mut req = Map::new();
     req.insert("product".into(), json!(p.id.as_ref()));
     if let (Some(q), Some(field)) = (&p.quantity, p.meter.quantity_field()) {
-        let span = (q.max - q.min).min(50) + 1;
-        req.insert(field.into(), json!(q.min + seeds[1] % span));
+        let steps = ((q.max - q.min) / q.step).min(50) + 1;
+        req.insert(field.into(), json!(q.min + q.step * (seeds[1] % steps)));
     }
     if p.meter == Meter::Image || p.outputs.max > 1 {
         req.insert("outputs".into(), json!(1 + seeds[2] % p.outputs.max));

@@ -37,6 +37,17 @@ fn images_cost_one_credit_video_one_per_second_and_the_basic_model_nothing() {
         {"product":"video/premium","seconds":10},{"product":"video/premium","seconds":5},
         {"product":"image/ai-image","outputs":2},{"product":"video/basic","seconds":10}]}"#;
     assert_eq!(price(&c, scene), 27);
+    // Clips are 5 s or 10 s: 7 s is refused, as are 0 and 15.
+    for seconds in [7, 0, 15] {
+        let request = format!(r#"{{"product":"video/premium","seconds":{seconds}}}"#);
+        let error =
+            genprice::quote(&c, &genprice::Request::from_json_str(&request).unwrap()).unwrap_err();
+        assert_eq!(
+            error.code,
+            genprice::ErrorCode::DurationOutOfRange,
+            "{seconds} s"
+        );
+    }
 }
 
 #[test]

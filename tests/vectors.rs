@@ -59,7 +59,11 @@ fn load_catalog(doc: &Value, dir: &Path) -> Catalog {
         .unwrap()
         .to_canonical_json();
     if updating() {
-        std::fs::write(&json_path, format!("{canonical}\n")).unwrap();
+        // Write and rename, so a test replaying another file that shares
+        // this catalog never reads it half written.
+        let tmp = json_path.with_extension(format!("json.{:?}.tmp", std::thread::current().id()));
+        std::fs::write(&tmp, format!("{canonical}\n")).unwrap();
+        std::fs::rename(&tmp, &json_path).unwrap();
     }
     let committed = std::fs::read_to_string(&json_path).unwrap();
     assert_eq!(

@@ -154,6 +154,9 @@ pub struct QuantityLimits {
     pub max: u64,
     /// Quantity used when the request gives none; `None` makes it required.
     pub default: Option<u64>,
+    /// Accepted quantities are `min`, `min + step`, … up to `max` (1 = any
+    /// whole number; 5 with 5 … 10 = "5 s or 10 s clips").
+    pub step: u64,
 }
 
 /// How many outputs (images, clips, variants) one request may ask for.
@@ -473,6 +476,7 @@ pub(crate) mod tests {
                         min: 1,
                         max: 10,
                         default: Some(5),
+                        step: 1,
                     }),
                     outputs: OutputLimits { max: 2, default: 1 },
                     resolutions: [("720p".into(), m("1")), ("1080p".into(), m("1.5"))].into(),

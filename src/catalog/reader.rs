@@ -888,7 +888,7 @@ impl<T: Tree> Loader<T> {
         let quantity = match self.table(quantity_value, &p("quantity")) {
             Some((q, q_span)) => {
                 let qp = p("quantity");
-                self.check_keys(&q, &qp, &["min", "max", "default"]);
+                self.check_keys(&q, &qp, &["min", "max", "default", "step"]);
                 let min = self.defaulted(&q, &q_span, &qp, "min");
                 let min = if min.is_some() {
                     self.uint(min, &join(&qp, "min")).unwrap_or(1)
@@ -899,7 +899,18 @@ impl<T: Tree> Loader<T> {
                 let max = self.uint(max, &join(&qp, "max")).unwrap_or(min);
                 let default = self.get(&q, &qp, "default");
                 let default = self.uint(default, &join(&qp, "default"));
-                Some(QuantityLimits { min, max, default })
+                let step = self.defaulted(&q, &q_span, &qp, "step");
+                let step = if step.is_some() {
+                    self.uint(step, &join(&qp, "step")).unwrap_or(1)
+                } else {
+                    1
+                };
+                Some(QuantityLimits {
+                    min,
+                    max,
+                    default,
+                    step,
+                })
             }
             None => None,
         };

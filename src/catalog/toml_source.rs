@@ -203,7 +203,8 @@ options.audio = { default = "off", values = { off = 1, on = 1.25 } }
             Some(QuantityLimits {
                 min: 1,
                 max: 10,
-                default: Some(5)
+                default: Some(5),
+                step: 1,
             })
         );
     }

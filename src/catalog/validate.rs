@@ -388,7 +388,29 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
                         field("quantity"),
                         format!("{name}: default {d} is outside {}..={}", q.min, q.max),
                     );
+                } else if q.step > 0 && (d - q.min) % q.step != 0 {
+                    report(
+                        field("quantity"),
+                        format!(
+                            "{name}: default {d} is not min {} plus a multiple of step {}",
+                            q.min, q.step
+                        ),
+                    );
                 }
+            }
+            if q.step == 0 {
+                report(
+                    field("quantity"),
+                    format!("{name}: step must be at least 1"),
+                );
+            } else if q.min <= q.max && (q.max - q.min) % q.step != 0 {
+                report(
+                    field("quantity"),
+                    format!(
+                        "{name}: max {} is not min {} plus a multiple of step {}",
+                        q.max, q.min, q.step
+                    ),
+                );
             }
         }
         (None, None) => {}
@@ -535,6 +557,7 @@ mod tests {
             min: 1,
             max: 2,
             default: None,
+            step: 1,
         });
         let found = messages(&spec);
         assert_eq!(found.len(), 2, "{found:#?}");
