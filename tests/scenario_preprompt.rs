@@ -199,16 +199,29 @@ fn two_cycles_from_verification_to_cancellation() {
     // and (30.00 − 10.00) × 15 / 30 = 10.00 to charge. 168 + 1,000 = 1,168.
     let change = genprice::plan::change_plan(
         &c,
-        "studio",
-        "studio-pro",
-        genprice::catalog::Cycle::Monthly,
-        day(1),
-        day(31),
-        day(16),
+        &genprice::plan::ChangeRequest {
+            from: "studio".into(),
+            to: "studio-pro".into(),
+            cycle: genprice::catalog::Cycle::Monthly,
+            seats: 0,
+            start: day(1),
+            end: day(31),
+            now: day(16),
+        },
     )
     .unwrap();
     assert_eq!(change.effective, genprice::plan::Effective::Now);
     assert_eq!((change.credits, change.price), (1000, 1000));
+    // Granted like Studio Pro's own monthly allowance, which rolls over in
+    // full: no expiry.
+    assert_eq!(
+        c.spec()
+            .wallet
+            .allowance("studio-pro-monthly")
+            .unwrap()
+            .rollover,
+        genprice::wallet::Rollover::Full
+    );
     let prorated = Grant {
         id: "studio-pro-upgrade/2026-11-17".into(),
         source: GrantSource::Monthly,
@@ -221,12 +234,15 @@ fn two_cycles_from_verification_to_cancellation() {
     // A downgrade back to Studio would wait for the next cycle.
     let back = genprice::plan::change_plan(
         &c,
-        "studio-pro",
-        "studio",
-        genprice::catalog::Cycle::Monthly,
-        day(1),
-        day(31),
-        day(16),
+        &genprice::plan::ChangeRequest {
+            from: "studio-pro".into(),
+            to: "studio".into(),
+            cycle: genprice::catalog::Cycle::Monthly,
+            seats: 0,
+            start: day(1),
+            end: day(31),
+            now: day(16),
+        },
     )
     .unwrap();
     assert_eq!(

@@ -266,3 +266,62 @@ fn full_engine_estimates_and_lists_plans() {
         .unwrap();
     assert_eq!(get(&err, "code"), "missing_field");
 }
+
+/// The studio catalog with `edit` applied to its JSON object.
+fn studio_with(edit: impl FnOnce(&mut serde_json::Value)) -> JsValue {
+    let mut value: serde_json::Value = serde_json::from_str(STUDIO).unwrap();
+    edit(&mut value);
+    js(&value.to_string())
+}
+
+#[cfg(not(feature = "plans"))]
+#[wasm_bindgen_test]
+fn the_slim_engine_takes_plans_only_under_their_fingerprint() {
+    // It cannot check plans, so it takes them only as the fingerprint
+    // proves a checking build wrote them.
+    let unproven = studio_with(|c| {
+        c.as_object_mut().unwrap().remove("fingerprint");
+    });
+    let err = Engine::new(&unproven).err().unwrap();
+    assert_eq!(get(&err, "code"), "invalid_catalog");
+    // A section that is not exactly what was fingerprinted (a null written
+    // out by the canonical form, removed) is a mismatch, never a second
+    // fingerprint for the same catalog.
+    let altered = studio_with(|c| {
+        c["plans"][0].as_object_mut().unwrap().remove("seats");
+    });
+    let err = Engine::new(&altered).err().unwrap();
+    assert_eq!(get(&err, "code"), "fingerprint_mismatch");
+    // Without commercial sections no fingerprint is needed.
+    let bare = studio_with(|c| {
+        let c = c.as_object_mut().unwrap();
+        c.remove("fingerprint");
+        c.insert("plans".into(), serde_json::json!([]));
+        c.insert("packs".into(), serde_json::json!([]));
+        c.insert("addons".into(), serde_json::json!([]));
+        c.insert("resolutions".into(), serde_json::json!({}));
+    });
+    assert!(Engine::new(&bare).is_ok());
+}
+
+#[cfg(feature = "plans")]
+#[wasm_bindgen_test]
+fn the_full_engine_checks_plans_and_fingerprints_them_canonically() {
+    // Reading null and absent alike, it gives the altered catalog the
+    // canonical fingerprint: the one the slim engine proves against.
+    let fingerprint = engine().fingerprint();
+    let altered = studio_with(|c| {
+        let c = c.as_object_mut().unwrap();
+        c.remove("fingerprint");
+        c.get_mut("plans").unwrap()[0]
+            .as_object_mut()
+            .unwrap()
+            .remove("seats");
+    });
+    assert_eq!(Engine::new(&altered).unwrap().fingerprint(), fingerprint);
+    let broken = studio_with(|c| {
+        c["plans"][0]["packDiscount"] = serde_json::json!(150);
+    });
+    let err = Engine::new(&broken).err().unwrap();
+    assert_eq!(get(&err, "code"), "invalid_catalog");
+}

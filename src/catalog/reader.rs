@@ -203,6 +203,17 @@ pub(crate) fn load_json(value: &serde_json::Value) -> Result<Catalog, CatalogErr
             location: None,
         });
     }
+    // A build without plans cannot check the commercial sections: it takes
+    // them only as a build that checked them wrote them, which the stated
+    // fingerprint proves (it covers them).
+    #[cfg(not(feature = "plans"))]
+    if read.fingerprint.is_none() && !commerce_is_empty(&read.spec.commerce) {
+        diagnostics.push(Diagnostic::message_only(
+            "this engine does not check plans, packs or add-ons: load the catalog with its \
+             `fingerprint`, as `genprice catalog` prints it (or use the full engine, genprice/wallet)"
+                .to_string(),
+        ));
+    }
     if !diagnostics.is_empty() {
         return Err(CatalogError::new(diagnostics));
     }
@@ -214,6 +225,18 @@ pub(crate) fn load_json(value: &serde_json::Value) -> Result<Catalog, CatalogErr
         )),
         _ => Ok(catalog),
     }
+}
+
+/// Whether the commercial sections are their defaults: currency USD, no
+/// ladders, no plans, packs or add-ons.
+#[cfg(not(feature = "plans"))]
+fn commerce_is_empty(commerce: &BTreeMap<String, serde_json::Value>) -> bool {
+    commerce.iter().all(|(key, value)| match value {
+        serde_json::Value::String(s) => key == "currency" && s == "USD",
+        serde_json::Value::Array(items) => items.is_empty(),
+        serde_json::Value::Object(map) => map.is_empty(),
+        _ => false,
+    })
 }
 
 /// The type of a value, as a message names it.
@@ -797,7 +820,7 @@ impl<T: Tree> Loader<T> {
             "unknown period",
             "once, day, month or year",
         );
-        Allowance {
+        let mut allowance = Allowance {
             id,
             source: source.unwrap_or(GrantSource::Promo),
             amount,
@@ -805,7 +828,11 @@ impl<T: Tree> Loader<T> {
             priority,
             rollover,
             every,
-        }
+        };
+        // Written out in the canonical form, so leaving `every` to its
+        // default and stating the default give one fingerprint.
+        allowance.every = Some(allowance.period());
+        allowance
     }
 
     fn string_list(&mut self, value: Option<&T>, path: &str) -> Vec<String> {

@@ -4,10 +4,13 @@
 //! grants would cover it.
 
 use super::entitle::denials;
-use super::offer::{PackOffer, PlanOffer, pack_offer, plan_offer, yearly_price};
+use super::offer::{
+    PackOffer, PlanOffer, allowances, pack_offer, plan_offer, seat_amount, yearly_price,
+};
 use crate::catalog::{Catalog, Plan};
 use crate::quote::Quote;
 use crate::request::Request;
+use crate::wallet::Every;
 use serde::{Deserialize, Serialize};
 
 /// What an upgrade modal shows when credits run short.
@@ -24,19 +27,27 @@ pub struct CreditCheck {
     /// `estimate − balance`, or 0 when enough.
     pub shortfall: u64,
     /// When short: each pack the plan may buy, with how many cover the
-    /// shortfall; cheapest total first. Empty without a plan, or when the
-    /// plan may buy none (a free plan).
+    /// shortfall; cheapest total first. Empty without a plan, when the plan
+    /// may buy none (a free plan), or when it does not allow the request.
     pub packs: Vec<PackOffer>,
     /// When short: listed paid plans, dearer per year than the current
     /// one (an upgrade, never a switch down or to a free plan), that allow
-    /// the request and whose credits at the start of a cycle, added to the
+    /// the request and whose added credits at the start of a cycle (the
+    /// allowances the current plan does not already grant), with the
     /// balance, cover the estimate; only the billing options that do,
-    /// cheapest per year first.
+    /// cheapest per year first. None for a user on a custom plan.
     pub plans: Vec<PlanOffer>,
 }
 
 /// Checks `balance` against `quote` (priced from `request`) for a user on
 /// `plan` (`None`: no plan known, so no packs).
+///
+/// A plan covers the shortfall when the credits it *adds* at the start of
+/// a cycle — its allowances the current plan does not already grant (the
+/// same daily allowance is already in the balance) — cover the estimate
+/// with the balance. Packs are offered only when the current plan allows
+/// the request (credits do not lift a denial). A user on a custom plan
+/// (enterprise, by contract) is offered packs but no plans.
 pub fn credit_check(
     catalog: &Catalog,
     quote: &Quote,
@@ -50,37 +61,21 @@ pub fn credit_check(
     let mut plans = Vec::new();
     if shortfall > 0 {
         if let Some(plan) = plan {
-            for id in &plan.packs {
-                if let Some(pack) = catalog.pack(id) {
-                    packs.push(pack_offer(catalog, plan, pack, shortfall));
+            if denials(catalog, plan, quote, request).is_empty() {
+                for id in &plan.packs {
+                    if let Some(offer) = catalog
+                        .pack(id)
+                        .and_then(|pack| pack_offer(catalog, plan, pack, shortfall))
+                    {
+                        packs.push(offer);
+                    }
                 }
-            }
-            crate::sort_small_by(&mut packs, |a: &PackOffer, b: &PackOffer| a.total < b.total);
-        }
-        let current = plan.map(|p| p.id.as_str());
-        let floor = plan.map(yearly_price);
-        for candidate in &catalog.spec().plans {
-            if !candidate.listed
-                || candidate.custom
-                || candidate.is_free()
-                || Some(candidate.id.as_str()) == current
-                || floor.is_some_and(|f| yearly_price(candidate) <= f)
-            {
-                continue;
-            }
-            if !denials(catalog, candidate, quote, request).is_empty() {
-                continue;
-            }
-            let mut offer = plan_offer(catalog, candidate);
-            offer
-                .billing
-                .retain(|b| b.credits.saturating_add(balance) >= estimate);
-            if !offer.billing.is_empty() {
-                plans.push(offer);
+                crate::sort_small_by(&mut packs, |a: &PackOffer, b: &PackOffer| a.total < b.total);
             }
         }
-        let cheapest = |o: &PlanOffer| o.billing.first().map_or(u64::MAX, |b| b.price_per_year);
-        crate::sort_small_by(&mut plans, |a, b| cheapest(a) < cheapest(b));
+        if !plan.is_some_and(|p| p.custom) {
+            plans = covering_plans(catalog, quote, request, plan, balance);
+        }
     }
     CreditCheck {
         enough: shortfall == 0,
@@ -90,6 +85,51 @@ pub fn credit_check(
         packs,
         plans,
     }
+}
+
+/// Listed paid plans dearer than `current` that allow the request and
+/// whose added credits cover the estimate with `balance`; only their
+/// covering billing options; cheapest per year first.
+fn covering_plans(
+    catalog: &Catalog,
+    quote: &Quote,
+    request: &Request,
+    current: Option<&Plan>,
+    balance: u64,
+) -> Vec<PlanOffer> {
+    let floor = current.map(yearly_price);
+    let already = |id: &str| {
+        current.is_some_and(|p| {
+            p.grants.iter().any(|g| g == id)
+                || p.billing.iter().any(|b| b.grants.iter().any(|g| g == id))
+        })
+    };
+    let mut plans = Vec::new();
+    for candidate in &catalog.spec().plans {
+        if !candidate.listed
+            || candidate.custom
+            || candidate.is_free()
+            || current.is_some_and(|c| c.id == candidate.id)
+            || floor.is_some_and(|f| yearly_price(candidate) <= f)
+            || !denials(catalog, candidate, quote, request).is_empty()
+        {
+            continue;
+        }
+        let seats = candidate.default_seats();
+        let mut offer = plan_offer(catalog, candidate);
+        offer.billing.retain(|b| {
+            let added = allowances(catalog, candidate, candidate.billing(b.cycle))
+                .filter(|a| a.period() != Every::Once && !already(&a.id))
+                .fold(0u64, |sum, a| sum.saturating_add(seat_amount(a, seats)));
+            added.saturating_add(balance) >= quote.total
+        });
+        if !offer.billing.is_empty() {
+            plans.push(offer);
+        }
+    }
+    let cheapest = |o: &PlanOffer| o.billing.first().map_or(u64::MAX, |b| b.price_per_year);
+    crate::sort_small_by(&mut plans, |a, b| cheapest(a) < cheapest(b));
+    plans
 }
 
 // Built from TOML catalogs: native builds only (the wasm lint run compiles
@@ -379,18 +419,11 @@ price = 570
 
     #[test]
     fn plans_that_do_not_allow_the_request_are_not_offered() {
-        // The pro-tier image (50 credits): lite itself denies it, but the
-        // check still answers for credits: its packs, one of each.
+        // The pro-tier image (50 credits): lite itself denies it, so no
+        // pack is offered (credits would not lift the denial).
         let c = check(Some("lite"), 0, r#"{"product":"image/art"}"#);
         assert_eq!(c.shortfall, 50);
-        assert_eq!(
-            packs(&c),
-            [
-                ("small", 169, 1, 169),
-                ("odd", 485, 1, 485),
-                ("big", 1275, 1, 1275)
-            ]
-        );
+        assert!(packs(&c).is_empty());
         // Free and mid (600 ≥ 50) deny the pro tier: only pro is offered.
         let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["pro"]);

@@ -36,7 +36,7 @@ pub use estimate::{
     UsageDenial, UsageLine, UsageSpec, estimate,
 };
 pub use offer::{AddonOffer, BillingOffer, PackOffer, PlanOffer, PlanSheet, plan_sheets};
-pub use purchase::{Effective, PlanChange, change_plan, pack_grant};
+pub use purchase::{ChangeRequest, Effective, PlanChange, change_plan, pack_grant};
 
 use crate::catalog::{Catalog, Plan};
 use crate::error::{ErrorCode, QuoteError, echo};

@@ -171,19 +171,28 @@ pub fn yearly_price(plan: &Plan) -> u64 {
         .unwrap_or(0)
 }
 
-/// `pack` offered to `plan` to cover `shortfall` credits.
-pub fn pack_offer(catalog: &Catalog, plan: &Plan, pack: &Pack, shortfall: u64) -> PackOffer {
+/// `pack` offered to `plan` to cover `shortfall` credits (at least one
+/// pack); `None` when the total would pass 2^53 − 1.
+pub fn pack_offer(
+    catalog: &Catalog,
+    plan: &Plan,
+    pack: &Pack,
+    shortfall: u64,
+) -> Option<PackOffer> {
     let price = plan.pack_price(pack);
     let quantity = shortfall.div_ceil(pack.credits.max(1)).max(1);
-    PackOffer {
+    let total = quantity
+        .checked_mul(price)
+        .filter(|t| *t <= crate::MAX_AMOUNT)?;
+    Some(PackOffer {
         id: pack.id.clone(),
         name: pack.name.clone(),
         credits: pack.credits,
         price,
         quantity,
-        total: quantity.saturating_mul(price),
+        total,
         currency: catalog.spec().currency.clone(),
-    }
+    })
 }
 
 /// A plan as a pricing page lists it: its offer, what it allows, and what
@@ -239,7 +248,7 @@ pub fn plan_sheets(catalog: &Catalog) -> Vec<PlanSheet> {
                 .packs
                 .iter()
                 .filter_map(|id| catalog.pack(id))
-                .map(|pack| pack_offer(catalog, plan, pack, 0))
+                .filter_map(|pack| pack_offer(catalog, plan, pack, 0))
                 .collect(),
             addons: plan
                 .addons
@@ -483,7 +492,7 @@ price = 800
         let rows: Vec<(u64, u64, u64)> = [0, 1, 250, 251, 1000]
             .into_iter()
             .map(|short| {
-                let o = pack_offer(&c, solo, pack, short);
+                let o = pack_offer(&c, solo, pack, short).unwrap();
                 (o.price, o.quantity, o.total)
             })
             .collect();
@@ -498,7 +507,12 @@ price = 800
             ]
         );
         // Crew has no discount: list price.
-        assert_eq!(pack_offer(&c, c.plan("crew").unwrap(), pack, 1).price, 999);
+        assert_eq!(
+            pack_offer(&c, c.plan("crew").unwrap(), pack, 1)
+                .unwrap()
+                .price,
+            999
+        );
     }
 
     #[test]

@@ -9,10 +9,10 @@
 //! than the cycle's share), the pro-rated price rounds up to a minor unit.
 
 use super::find_plan;
-use super::offer::{seat_amount, yearly_price};
+use super::offer::{allowances, yearly_price};
 use crate::catalog::{Catalog, Cycle, PackExpiry, Plan};
 use crate::error::{ErrorCode, QuoteError, echo};
-use crate::wallet::{Grant, GrantSource, Millis};
+use crate::wallet::{Every, Grant, GrantSource, MAX_TIME, Millis};
 use serde::{Deserialize, Serialize};
 
 /// The top-up grant for buying `pack` on `plan`, with the caller's
@@ -92,6 +92,34 @@ pub enum Effective {
     NextCycle,
 }
 
+/// A plan change to size: from one plan to another at `now`, inside a
+/// billing cycle that runs from `start` (inclusive) to `end` (exclusive).
+///
+/// ```json
+/// {"from":"studio","to":"studio-pro","cycle":"monthly","start":0,"end":2592000000,"now":1296000000}
+/// ```
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChangeRequest {
+    /// The plan left.
+    pub from: String,
+    /// The plan taken.
+    pub to: String,
+    /// How the cycle is billed (both plans are priced by this cycle).
+    pub cycle: Cycle,
+    /// Seats on a per-seat plan (default and at least the plan's minimum;
+    /// ignored for a single-user plan).
+    #[serde(default)]
+    pub seats: u64,
+    /// Cycle start, Unix ms.
+    pub start: Millis,
+    /// Cycle end, Unix ms (exclusive).
+    pub end: Millis,
+    /// When the change is made, Unix ms.
+    pub now: Millis,
+}
+
 /// What changing plans in the middle of a cycle grants and costs.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,12 +132,15 @@ pub struct PlanChange {
     /// Now (an upgrade: the new plan costs more per year) or next cycle.
     pub effective: Effective,
     /// Extra credits for the rest of this cycle: the difference of the two
-    /// plans' cycle allowances × remaining ÷ cycle length, rounded down
-    /// (0 when not effective now). Grant them with source `monthly` or
-    /// `annual`, expiring at the cycle's end.
+    /// plans' allowances that refill with the cycle (monthly ones for a
+    /// monthly cycle, yearly ones for an annual cycle, at the seats given)
+    /// × remaining ÷ cycle length, rounded down (0 when not effective
+    /// now). Grant them like the new plan's cycle allowance: expiring at
+    /// the cycle's end unless it rolls over.
     pub credits: u64,
-    /// Money to charge now: the difference of the two prices × remaining ÷
-    /// cycle length, in minor units rounded up (0 when not effective now).
+    /// Money to charge now: the difference of the two prices (at the seats
+    /// given) × remaining ÷ cycle length, in minor units rounded up (0 when
+    /// not effective now).
     pub price: u64,
     /// Milliseconds left in the cycle at the change.
     pub remaining: Millis,
@@ -117,58 +148,96 @@ pub struct PlanChange {
     pub cycle_length: Millis,
 }
 
-/// The price (for the plan's default seats) and the cycle allowances of
-/// `plan` billed by `cycle`; a plan without billing (free) is 0 and none.
-fn cycle_terms(catalog: &Catalog, plan: &Plan, cycle: Cycle) -> Result<(u64, u64), QuoteError> {
-    if plan.billing.is_empty() {
-        return Ok((0, 0));
-    }
-    let billing = plan.billing(cycle).ok_or_else(|| {
-        QuoteError::at(
-            ErrorCode::InvalidRequest,
-            "cycle",
-            format!("plan {} is not billed {}", echo(&plan.name), cycle.as_str()),
+/// The price and the cycle-refilled credits of `plan` billed by `cycle`
+/// at `seats` (a plan without billing, free, is 0 and its own cycle
+/// allowances).
+fn cycle_terms(
+    catalog: &Catalog,
+    plan: &Plan,
+    cycle: Cycle,
+    seats: u64,
+) -> Result<(u64, u64), QuoteError> {
+    let billing = if plan.billing.is_empty() {
+        None
+    } else {
+        Some(plan.billing(cycle).ok_or_else(|| {
+            QuoteError::at(
+                ErrorCode::InvalidRequest,
+                "cycle",
+                format!("plan {} is not billed {}", echo(&plan.name), cycle.as_str()),
+            )
+        })?)
+    };
+    let seats = match &plan.seats {
+        None => 1,
+        Some(bounds) => {
+            let seats = seats.max(bounds.min);
+            if seats > bounds.max {
+                return Err(QuoteError::at(
+                    ErrorCode::InvalidRequest,
+                    "seats",
+                    format!("plan {} has at most {} seats", echo(&plan.name), bounds.max),
+                ));
+            }
+            seats
+        }
+    };
+    let period = match cycle {
+        Cycle::Monthly => Every::Month,
+        Cycle::Annual => Every::Year,
+    };
+    let overflow = || {
+        QuoteError::new(
+            ErrorCode::AmountOverflow,
+            "the plan change's amounts exceed 2^53 − 1",
         )
-    })?;
-    let seats = plan.default_seats();
+    };
+    let mut credits: u64 = 0;
+    for allowance in allowances(catalog, plan, billing).filter(|a| a.period() == period) {
+        let amount = if allowance.per_seat {
+            allowance.amount.checked_mul(seats).ok_or_else(overflow)?
+        } else {
+            allowance.amount
+        };
+        credits = credits
+            .checked_add(amount)
+            .filter(|c| *c <= crate::MAX_AMOUNT)
+            .ok_or_else(overflow)?;
+    }
     let price_seats = if plan.seats.is_some() { seats } else { 1 };
-    let credits = billing
-        .grants
-        .iter()
-        .filter_map(|id| catalog.spec().wallet.allowance(id))
-        .fold(0u64, |sum, a| sum.saturating_add(seat_amount(a, seats)));
-    Ok((billing.price.saturating_mul(price_seats), credits))
+    let price = billing
+        .map_or(Some(0), |b| b.price.checked_mul(price_seats))
+        .filter(|p| *p <= crate::MAX_AMOUNT)
+        .ok_or_else(overflow)?;
+    Ok((price, credits))
 }
 
-/// Changing from plan `from` to plan `to` at `now`, in a cycle billed by
-/// `cycle` that runs from `start` (inclusive) to `end` (exclusive). An
-/// upgrade (the new plan costs more per year) takes effect now and is
-/// pro-rated; anything else takes effect at the next cycle.
+/// Sizes a plan change: an upgrade (the new plan costs more per year)
+/// takes effect now and is pro-rated; anything else takes effect at the
+/// next cycle, with nothing now.
 ///
-/// Errors: `unknown_plan`; `invalid_time` unless `start ≤ now < end`;
-/// `invalid_request` when a paid plan has no billing for `cycle`.
-pub fn change_plan(
-    catalog: &Catalog,
-    from: &str,
-    to: &str,
-    cycle: Cycle,
-    start: Millis,
-    end: Millis,
-    now: Millis,
-) -> Result<PlanChange, QuoteError> {
-    let old = find_plan(catalog, from)?;
-    let new = find_plan(catalog, to)?;
-    if !(start <= now && now < end) {
+/// Errors: `unknown_plan`; `invalid_time` unless
+/// `0 ≤ start ≤ now < end ≤ 2^53 − 1`; `invalid_request` when a paid plan
+/// has no billing for `cycle` or the seats exceed a plan's maximum;
+/// `amount_overflow`.
+pub fn change_plan(catalog: &Catalog, change: &ChangeRequest) -> Result<PlanChange, QuoteError> {
+    let old = find_plan(catalog, &change.from)?;
+    let new = find_plan(catalog, &change.to)?;
+    let (start, end, now) = (change.start, change.end, change.now);
+    if !(0 <= start && start <= now && now < end && end <= MAX_TIME) {
         return Err(QuoteError::at(
             ErrorCode::InvalidTime,
             "now",
-            format!("the change at {now} is not inside the cycle {start} … {end}"),
+            format!(
+                "the change at {now} is not inside the cycle {start} … {end} (times are 0 … 2^53 − 1 ms)"
+            ),
         ));
     }
+    // 0 ≤ start ≤ now < end ≤ 2^53 − 1: both differences are positive and exact.
     let remaining = end - now;
     let cycle_length = end - start;
     let upgrade = yearly_price(new) > yearly_price(old);
-    let mut change = PlanChange {
+    let mut out = PlanChange {
         from: old.id.clone(),
         to: new.id.clone(),
         effective: if upgrade {
@@ -182,8 +251,8 @@ pub fn change_plan(
         cycle_length,
     };
     if upgrade {
-        let (old_price, old_credits) = cycle_terms(catalog, old, cycle)?;
-        let (new_price, new_credits) = cycle_terms(catalog, new, cycle)?;
+        let (old_price, old_credits) = cycle_terms(catalog, old, change.cycle, change.seats)?;
+        let (new_price, new_credits) = cycle_terms(catalog, new, change.cycle, change.seats)?;
         let share = |amount: u64, round_up: bool| -> u64 {
             let scaled = u128::from(amount) * u128::from(remaining.unsigned_abs());
             let length = u128::from(cycle_length.unsigned_abs()).max(1);
@@ -192,12 +261,13 @@ pub fn change_plan(
             } else {
                 scaled / length
             };
-            u64::try_from(value).unwrap_or(u64::MAX)
+            // At most `amount`, which is at most 2^53 − 1.
+            u64::try_from(value).unwrap_or(amount)
         };
-        change.credits = share(new_credits.saturating_sub(old_credits), false);
-        change.price = share(new_price.saturating_sub(old_price), true);
+        out.credits = share(new_credits.saturating_sub(old_credits), false);
+        out.price = share(new_price.saturating_sub(old_price), true);
     }
-    Ok(change)
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -261,60 +331,93 @@ mod tests {
         assert_eq!(e.code, ErrorCode::InvalidTime);
     }
 
+    fn req(from: &str, to: &str, start: Millis, end: Millis, now: Millis) -> ChangeRequest {
+        ChangeRequest {
+            from: from.into(),
+            to: to.into(),
+            cycle: Cycle::Monthly,
+            seats: 0,
+            start,
+            end,
+            now,
+        }
+    }
+
     #[test]
     fn an_upgrade_mid_cycle_is_pro_rated_and_a_downgrade_waits() {
         let c = preprompt();
         // Studio (10.00, 1,000 a month) → Studio Pro (30.00, 3,000) with 15
         // of 30 days left: (3000 − 1000) × 15/30 = 1000 credits, (3000 −
         // 1000) × 15/30 = 1000 cents.
-        let up = change_plan(
-            &c,
-            "studio",
-            "studio-pro",
-            Cycle::Monthly,
-            0,
-            30 * DAY,
-            15 * DAY,
-        )
-        .unwrap();
+        let up = change_plan(&c, &req("studio", "studio-pro", 0, 30 * DAY, 15 * DAY)).unwrap();
         assert_eq!(up.effective, Effective::Now);
         assert_eq!((up.credits, up.price), (1000, 1000));
         // With 10 of 30 days left: 2000 × 1/3 = 666.67 → 666 credits
         // (down), 666.67 → 667 cents (up).
-        let up = change_plan(
-            &c,
-            "studio",
-            "studio-pro",
-            Cycle::Monthly,
-            0,
-            30 * DAY,
-            20 * DAY,
-        )
-        .unwrap();
+        let up = change_plan(&c, &req("studio", "studio-pro", 0, 30 * DAY, 20 * DAY)).unwrap();
         assert_eq!((up.credits, up.price), (666, 667));
-        // Free → Studio on the first day: the whole 1,000 and 10.00.
-        let up = change_plan(&c, "free", "studio", Cycle::Monthly, 0, 30 * DAY, 0).unwrap();
+        // Free → Studio on the first day: the whole 1,000 and 10.00 (free's
+        // sign-up credits refill once, not with the cycle).
+        let up = change_plan(&c, &req("free", "studio", 0, 30 * DAY, 0)).unwrap();
         assert_eq!((up.credits, up.price), (1000, 1000));
         // Down: next cycle, nothing now.
-        let down = change_plan(
-            &c,
-            "studio-plus",
-            "studio",
-            Cycle::Monthly,
-            0,
-            30 * DAY,
-            DAY,
-        )
-        .unwrap();
+        let down = change_plan(&c, &req("studio-plus", "studio", 0, 30 * DAY, DAY)).unwrap();
         assert_eq!(down.effective, Effective::NextCycle);
         assert_eq!((down.credits, down.price), (0, 0));
-        // Outside the cycle, or a cycle the plan is not billed by.
-        let e = change_plan(&c, "studio", "studio-pro", Cycle::Monthly, 0, DAY, DAY).unwrap_err();
-        assert_eq!(e.code, ErrorCode::InvalidTime);
-        let e = change_plan(&c, "studio", "studio-pro", Cycle::Annual, 0, DAY, 0).unwrap_err();
+    }
+
+    #[test]
+    fn bad_times_cycles_and_seats_are_errors_not_panics() {
+        let c = preprompt();
+        for (start, end, now) in [
+            (0, DAY, DAY),           // now at the end
+            (DAY, 2 * DAY, 0),       // now before the start
+            (i64::MIN, i64::MAX, 0), // would overflow end − now
+            (-DAY, DAY, 0),          // negative time
+            (0, MAX_TIME + 1, 0),    // beyond 2^53 − 1
+        ] {
+            let e = change_plan(&c, &req("studio", "studio-pro", start, end, now)).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidTime, "{start} {end} {now}");
+        }
+        let annual = ChangeRequest {
+            cycle: Cycle::Annual,
+            ..req("studio", "studio-pro", 0, DAY, 0)
+        };
+        let e = change_plan(&c, &annual).unwrap_err();
         assert_eq!(
             (e.code, e.path.as_deref()),
             (ErrorCode::InvalidRequest, Some("cycle"))
+        );
+    }
+
+    #[test]
+    fn seats_price_and_grant_a_per_seat_upgrade() {
+        // AI Studios: Personal (29.00, 60 a month) → Team (59.00 and 150 a
+        // month per seat, 2 seats at least). At 4 seats with half the
+        // cycle left: (4 × 150 − 60) × 1/2 = 270 credits and
+        // (4 × 5900 − 2900) × 1/2 = 10,350 cents.
+        let c = Catalog::from_toml(
+            include_str!("../../examples/aistudios.toml"),
+            "aistudios.toml",
+        )
+        .unwrap();
+        let four = ChangeRequest {
+            seats: 4,
+            ..req("personal", "team", 0, 30 * DAY, 15 * DAY)
+        };
+        let up = change_plan(&c, &four).unwrap();
+        assert_eq!((up.credits, up.price), (270, 10_350));
+        // The default is the plan's minimum, 2 seats: (300 − 60) / 2 = 120
+        // credits, (11,800 − 2,900) / 2 = 4,450 cents.
+        let up = change_plan(&c, &req("personal", "team", 0, 30 * DAY, 15 * DAY)).unwrap();
+        assert_eq!((up.credits, up.price), (120, 4_450));
+        let too_many = ChangeRequest {
+            seats: 1_000_000,
+            ..req("personal", "team", 0, 30 * DAY, 15 * DAY)
+        };
+        assert_eq!(
+            change_plan(&c, &too_many).unwrap_err().path.as_deref(),
+            Some("seats")
         );
     }
 }

@@ -4,11 +4,11 @@
 use super::convert::millis;
 use super::convert::{catalog_error, error, json_value, to_js};
 use crate::catalog::Catalog;
-#[cfg(feature = "plans")]
-use crate::catalog::Cycle;
 use crate::error::ErrorCode;
 #[cfg(feature = "plans")]
-use crate::plan::{QuoteOptions, Usage, change_plan, estimate, pack_grant, plan_sheets, quote_for};
+use crate::plan::{
+    ChangeRequest, QuoteOptions, Usage, change_plan, estimate, pack_grant, plan_sheets, quote_for,
+};
 use crate::quote::{QuoteResult, quote};
 use crate::request::Request;
 use wasm_bindgen::prelude::*;
@@ -143,42 +143,25 @@ impl Engine {
         )?)
     }
 
-    /// Changing from plan `from` to `to` at `now` in a cycle billed
-    /// `cycle` ("monthly" | "annual") from `start` to `end` (Unix ms): an
-    /// upgrade takes effect now with pro-rated credits (rounded down) and
-    /// price (rounded up); anything else at the next cycle.
+    /// Sizes a plan change `{ from, to, cycle: "monthly" | "annual",
+    /// seats?, start, end, now }` (Unix ms): an upgrade takes effect now
+    /// with pro-rated credits (rounded down) and price (rounded up);
+    /// anything else at the next cycle. Throws `unknown_plan`,
+    /// `invalid_time`, `invalid_request`, `amount_overflow`.
     #[cfg(feature = "plans")]
     #[wasm_bindgen(js_name = changePlan, unchecked_return_type = "PlanChange")]
     pub fn change_plan(
         &self,
-        from: &str,
-        to: &str,
-        #[wasm_bindgen(unchecked_param_type = "Cycle")] cycle: &str,
-        start: f64,
-        end: f64,
-        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "ChangeRequest")] change: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        let cycle = Cycle::from_name(cycle).ok_or_else(|| {
+        let change: ChangeRequest = serde_json::from_value(json_value(change)?).map_err(|e| {
             error(
                 ErrorCode::InvalidRequest,
-                "cycle must be \"monthly\" or \"annual\"",
-                Some("cycle"),
+                &format!("plan change: {e}"),
+                None,
             )
         })?;
-        let (start, end, now) = (
-            millis(start, "start")?,
-            millis(end, "end")?,
-            millis(now, "now")?,
-        );
-        to_js(&change_plan(
-            &self.catalog,
-            from,
-            to,
-            cycle,
-            start,
-            end,
-            now,
-        )?)
+        to_js(&change_plan(&self.catalog, &change)?)
     }
 
     /// Prices many independent requests. Never throws for a bad request:

@@ -151,12 +151,12 @@ test("a pack bought with packGrant lands in the wallet; changePlan pro-rates an 
   assert.equal(refused.error.code, "pack_not_in_plan");
   // Studio (10.00, 1,000) → Studio Pro (30.00, 3,000) with 10 of 30 days
   // left: 2,000 / 3 = 666.67 → 666 credits (down), 667 cents (up).
-  const change = engine.changePlan("studio", "studio-pro", "monthly", 0, 30 * day, 20 * day);
+  const change = engine.changePlan({ from: "studio", to: "studio-pro", cycle: "monthly", start: 0, end: 30 * day, now: 20 * day });
   assert.deepStrictEqual(
     { effective: change.effective, credits: change.credits, price: change.price },
     { effective: "now", credits: 666, price: 667 },
   );
-  assert.equal(engine.changePlan("studio-plus", "studio", "monthly", 0, 30 * day, day).effective, "next_cycle");
-  assert.equal(asResult(() => engine.changePlan("studio", "studio-pro", "weekly", 0, day, 0)).error.code, "invalid_request");
-  assert.equal(asResult(() => engine.changePlan("studio", "studio-pro", "monthly", 0, day, 1.5)).error.code, "invalid_time");
+  assert.equal(engine.changePlan({ from: "studio-plus", to: "studio", cycle: "monthly", start: 0, end: 30 * day, now: day }).effective, "next_cycle");
+  assert.equal(asResult(() => engine.changePlan({ from: "studio", to: "studio-pro", cycle: "weekly", start: 0, end: day, now: 0 })).error.code, "invalid_request");
+  assert.equal(asResult(() => engine.changePlan({ from: "studio", to: "studio-pro", cycle: "monthly", start: 0, end: day, now: day })).error.code, "invalid_time");
 });

@@ -6,7 +6,7 @@ use super::{Path, Seg, is_slug};
 use crate::catalog::{CatalogSpec, Plan};
 use crate::error::echo;
 use crate::money::MAX_AMOUNT;
-use crate::wallet::GrantSource;
+use crate::wallet::{Every, GrantSource};
 
 /// Reports every problem of the commercial sections.
 pub(super) fn check(spec: &CatalogSpec, report: &mut impl FnMut(Path, String)) {
@@ -185,6 +185,47 @@ fn check_plan(spec: &CatalogSpec, plan: &Plan, i: usize, report: &mut impl FnMut
                 format!(
                     "seats must satisfy 1 ≤ min ≤ max ≤ 2^53 − 1, found min {} and max {}",
                     seats.min, seats.max
+                ),
+            );
+        }
+    }
+    // At the most seats, a year of the plan and a month of its credits must
+    // stay within 2^53 − 1, so no offer or estimate has to saturate.
+    let most_seats = plan.seats.as_ref().map_or(1, |s| s.max.max(1));
+    for (b, billing) in plan.billing.iter().enumerate() {
+        let yearly = u128::from(billing.price)
+            * u128::from(most_seats)
+            * u128::from(12 / billing.cycle.months());
+        if billing.price <= MAX_AMOUNT && yearly > u128::from(MAX_AMOUNT) {
+            report(
+                at(&[Seg::Field("billing"), Seg::Index(b), Seg::Field("price")]),
+                format!(
+                    "price {} × {most_seats} seats a year is above 2^53 − 1",
+                    billing.price
+                ),
+            );
+        }
+    }
+    let granted = plan
+        .grants
+        .iter()
+        .chain(plan.billing.iter().flat_map(|b| b.grants.iter()))
+        .filter_map(|id| spec.wallet.allowance(id));
+    for allowance in granted {
+        let seats = if allowance.per_seat { most_seats } else { 1 };
+        let days = if allowance.period() == Every::Day {
+            30
+        } else {
+            1
+        };
+        let monthly = u128::from(allowance.amount) * u128::from(seats) * days;
+        if allowance.amount <= MAX_AMOUNT && monthly > u128::from(MAX_AMOUNT) {
+            report(
+                field("seats"),
+                format!(
+                    "allowance {} × {most_seats} seats{} is above 2^53 − 1",
+                    echo(&allowance.id),
+                    if days > 1 { " × 30 days" } else { "" }
                 ),
             );
         }
@@ -491,6 +532,24 @@ price = 300
                 )]
             };
             assert_eq!(findings(&spec), expected, "min {min}, max {max}");
+        }
+    }
+
+    #[test]
+    fn a_year_at_the_most_seats_stays_within_2_pow_53() {
+        // 2^53 − 1 is 9,007,199,254,740,991. A monthly price of 10^14 at
+        // 8 seats is 8 × 10^14 × 12 = 9.6 × 10^15 a year: above it. At
+        // 7 seats, 8.4 × 10^15: within.
+        for (seats, over) in [(7, false), (8, true)] {
+            let mut spec = good();
+            spec.plans[1].seats = Some(Seats { min: 1, max: seats });
+            spec.plans[1].billing[0].price = 100_000_000_000_000;
+            let found = findings(&spec);
+            assert_eq!(
+                found.iter().any(|f| f.contains("a year is above 2^53 − 1")),
+                over,
+                "{seats} seats: {found:?}"
+            );
         }
     }
 
