@@ -27,10 +27,8 @@ pub(crate) fn run(file: &Path, json: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Minor units as `12.00 USD` (two decimals: the plans' currencies are
-/// cents-based).
 fn money(minor: u64, currency: &str) -> String {
-    format!("{}.{:02} {currency}", minor / 100, minor % 100)
+    genprice::catalog::format_money(minor, currency)
 }
 
 fn write_table(out: &mut dyn Write, sheets: &[PlanSheet], unit: &str) -> std::io::Result<()> {

@@ -24,7 +24,9 @@ mod toml_source;
 mod validate;
 
 #[cfg(feature = "plans")]
-pub use plan::{Addon, Billing, Cycle, Limits, Pack, PackExpiry, Plan, Seats};
+pub use plan::{
+    Addon, Billing, Cycle, Limits, Pack, PackExpiry, Plan, Seats, currency_decimals, format_money,
+};
 pub use validate::{CatalogError, Diagnostic};
 
 use crate::money::{Multiplier, Rounding};

@@ -194,6 +194,33 @@ pub struct Addon {
     pub price: u64,
 }
 
+/// Decimal places of a currency's minor unit (ISO 4217): 0 for the yen,
+/// the won and other currencies without a minor unit, 3 for the Gulf
+/// dinars, 2 for everything else.
+pub fn currency_decimals(code: &str) -> u8 {
+    const NONE: [&str; 16] = [
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND",
+        "VUV", "XAF", "XOF",
+    ];
+    const THREE: [&str; 7] = ["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+    if NONE.contains(&code) {
+        0
+    } else if THREE.contains(&code) {
+        3
+    } else {
+        2
+    }
+}
+
+/// Minor units as people read them: `2000` USD is `"20.00 USD"`, `2000`
+/// JPY is `"2000 JPY"`.
+pub fn format_money(minor: u64, currency: &str) -> String {
+    let mut text = crate::money::format_amount(minor, currency_decimals(currency));
+    text.push(' ');
+    text.push_str(currency);
+    text
+}
+
 impl Plan {
     /// The billing option for `cycle`.
     pub fn billing(&self, cycle: Cycle) -> Option<&Billing> {
@@ -254,6 +281,14 @@ mod tests {
         assert_eq!(plan(20).pack_price(&pack), 799); // 799.2
         assert_eq!(plan(50).pack_price(&pack), 500); // 499.5 → 500
         assert_eq!(plan(100).pack_price(&pack), 0);
+    }
+
+    #[test]
+    fn money_shows_each_currency_with_its_minor_unit() {
+        assert_eq!(format_money(2000, "USD"), "20.00 USD");
+        assert_eq!(format_money(5, "EUR"), "0.05 EUR");
+        assert_eq!(format_money(2000, "JPY"), "2000 JPY");
+        assert_eq!(format_money(2500, "KWD"), "2.500 KWD");
     }
 
     #[test]

@@ -979,9 +979,9 @@ impl Unit<'_> {
     }
 }
 
-/// Minor units as `12.00 USD` (plan currencies are cents-based).
+/// Minor units as people read them, with the currency's own decimals.
 fn money(minor: u64, currency: &str) -> String {
-    format!("{}.{:02} {currency}", minor / 100, minor % 100)
+    crate::catalog::format_money(minor, currency)
 }
 
 fn recommend(
