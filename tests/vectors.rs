@@ -170,73 +170,16 @@ fn estimate_facts(e: &Estimate) -> Value {
     })
 }
 
-#[test]
-fn estimate_vectors_replay_natively() {
-    let dir = root().join("tests/vectors/estimates");
-    let mut failures = Vec::new();
-    let mut checked = 0;
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files.sort();
-    for file in &files {
-        let mut doc: Value = serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
-        let catalog = load_catalog(&doc, &dir);
-        let name = file.file_name().unwrap().to_string_lossy().to_string();
-        for case in doc["cases"].as_array_mut().unwrap() {
-            checked += 1;
-            let label = format!("{name}: {}", case["name"].as_str().unwrap_or("?"));
-            let result =
-                Usage::from_json_value(&case["usage"]).and_then(|u| estimate(&catalog, &u));
-            match (result, case.get("expect").cloned()) {
-                (Ok(e), Some(expect)) => {
-                    let got = estimate_facts(&e);
-                    for (key, want) in expect.as_object().unwrap() {
-                        if got.get(key) != Some(want) {
-                            failures.push(format!(
-                                "{label}: {key} is {} but worked out by hand {want}",
-                                got[key]
-                            ));
-                        }
-                    }
-                    let golden = serde_json::to_value(&e).unwrap();
-                    if updating() {
-                        case["estimate"] = golden;
-                    } else if case.get("estimate") != Some(&golden) {
-                        failures.push(format!(
-                            "{label}: estimate differs from golden\n  got: {golden}"
-                        ));
-                    }
-                }
-                (Ok(_), None) => {
-                    failures.push(format!("{label}: estimated, but an error was expected"))
-                }
-                (Err(e), Some(_)) => {
-                    failures.push(format!("{label}: expected an estimate, got {e}"))
-                }
-                (Err(e), None) => {
-                    let code = case["error"]["code"].as_str().unwrap();
-                    let path = case["error"].get("path").and_then(Value::as_str);
-                    if e.code.as_str() != code || e.path.as_deref() != path {
-                        failures.push(format!("{label}: expected {code} at {path:?}, got {e}"));
-                    }
-                }
-            }
-        }
-        if updating() {
-            let mut out = serde_json::to_string_pretty(&doc).unwrap();
-            out.push('\n');
-            std::fs::write(file, out).unwrap();
-        }
-    }
-    assert!(checked >= 6, "only {checked} estimate vector cases");
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-}
-
-#[test]
-fn plan_vectors_replay_natively() {
-    let dir = root().join("tests/vectors/plans");
+/// Replays every `tests/vectors/SUBDIR/*.json`: each case's answer from
+/// `run` (hand-checkable facts, golden value) is checked key by key
+/// against its `expect` and whole against its golden `golden_key`, or its
+/// error against `error` (code and path). Returns how many cases ran.
+fn replay_expectations(
+    subdir: &str,
+    golden_key: &str,
+    run: impl Fn(&Catalog, &Value) -> Result<(Value, Value), genprice::QuoteError>,
+) -> usize {
+    let dir = root().join("tests/vectors").join(subdir);
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -252,13 +195,8 @@ fn plan_vectors_replay_natively() {
         for case in doc["cases"].as_array_mut().unwrap() {
             checked += 1;
             let label = format!("{name}: {}", case["name"].as_str().unwrap_or("?"));
-            let result = Request::from_json_value(&case["request"]).and_then(|r| {
-                let options = QuoteOptions::from_json_value(&case["options"])?;
-                quote_for(&catalog, &r, &options)
-            });
-            match (result, case.get("expect").cloned()) {
-                (Ok(q), Some(expect)) => {
-                    let got = facts(&q);
+            match (run(&catalog, case), case.get("expect").cloned()) {
+                (Ok((got, golden)), Some(expect)) => {
                     for (key, want) in expect.as_object().unwrap() {
                         if got.get(key) != Some(want) {
                             failures.push(format!(
@@ -267,24 +205,21 @@ fn plan_vectors_replay_natively() {
                             ));
                         }
                     }
-                    let golden = serde_json::to_value(&q).unwrap();
                     if updating() {
-                        case["quote"] = golden;
-                    } else if case.get("quote") != Some(&golden) {
+                        case[golden_key] = golden;
+                    } else if case.get(golden_key) != Some(&golden) {
                         failures.push(format!(
-                            "{label}: quote differs from golden\n  got: {golden}"
+                            "{label}: {golden_key} differs from golden\n  got: {golden}"
                         ));
                     }
                 }
-                (Ok(q), None) => failures.push(format!(
-                    "{label}: priced {} but an error was expected",
-                    q.total
-                )),
-                (Err(e), Some(_)) => failures.push(format!("{label}: expected a quote, got {e}")),
+                (Ok(_), None) => {
+                    failures.push(format!("{label}: answered, but an error was expected"))
+                }
+                (Err(e), Some(_)) => failures.push(format!("{label}: expected an answer, got {e}")),
                 (Err(e), None) => {
-                    let want = &case["error"];
-                    let code = want["code"].as_str().unwrap();
-                    let path = want.get("path").and_then(Value::as_str);
+                    let code = case["error"]["code"].as_str().unwrap();
+                    let path = case["error"].get("path").and_then(Value::as_str);
                     if e.code.as_str() != code || e.path.as_deref() != path {
                         failures.push(format!("{label}: expected {code} at {path:?}, got {e}"));
                     }
@@ -297,12 +232,32 @@ fn plan_vectors_replay_natively() {
             std::fs::write(file, out).unwrap();
         }
     }
-    println!("{checked} plan vector cases replayed");
-    assert!(checked >= 15, "only {checked} plan vector cases");
     assert!(
         failures.is_empty(),
-        "{} of {checked} plan vector cases failed:\n{}",
+        "{} of {checked} {subdir} vector cases failed:\n{}",
         failures.len(),
         failures.join("\n")
     );
+    checked
+}
+
+#[test]
+fn estimate_vectors_replay_natively() {
+    let checked = replay_expectations("estimates", "estimate", |catalog, case| {
+        let e = estimate(catalog, &Usage::from_json_value(&case["usage"])?)?;
+        Ok((estimate_facts(&e), serde_json::to_value(&e).unwrap()))
+    });
+    assert!(checked >= 6, "only {checked} estimate vector cases");
+}
+
+#[test]
+fn plan_vectors_replay_natively() {
+    let checked = replay_expectations("plans", "quote", |catalog, case| {
+        let request = Request::from_json_value(&case["request"])?;
+        let options = QuoteOptions::from_json_value(&case["options"])?;
+        let q = quote_for(catalog, &request, &options)?;
+        Ok((facts(&q), serde_json::to_value(&q).unwrap()))
+    });
+    println!("{checked} plan vector cases replayed");
+    assert!(checked >= 15, "only {checked} plan vector cases");
 }
