@@ -10,7 +10,7 @@ use std::fmt;
 
 /// Stable error codes. Serialized in `snake_case` (`unknown_product`, …).
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ErrorCode {
@@ -155,6 +155,14 @@ impl ErrorCode {
             ErrorCode::UnknownPack => "unknown_pack",
             ErrorCode::PackNotInPlan => "pack_not_in_plan",
         }
+    }
+}
+
+/// Written as its wire name, from [`ErrorCode::as_str`]: one copy of the
+/// names in the browser build instead of a second, derived one.
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -148,7 +148,7 @@ impl<'de> Deserialize<'de> for Multiplier {
 /// The one rounding rule a catalog declares, applied once per quote line to
 /// the exact amount.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Rounding {
     /// Towards +∞ (ceiling): 4.01 → 5. A studio never undercharges.
@@ -159,6 +159,14 @@ pub enum Rounding {
     HalfUp,
     /// To nearest, halves to the even neighbour (banker's): 4.5 → 4, 5.5 → 6.
     HalfEven,
+}
+
+/// Written as its wire name ([`Rounding::as_str`]), so the browser build
+/// carries one copy of the names.
+impl Serialize for Rounding {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 impl Rounding {

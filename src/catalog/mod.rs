@@ -38,7 +38,7 @@ use std::sync::Arc;
 /// Which studio of the app a product belongs to. Product ids start with it
 /// (`video/veo-3`).
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Studio {
     /// Still images.
@@ -53,6 +53,14 @@ pub enum Studio {
     Text,
     /// Edit operations on existing media (upscale, inpaint, …).
     Edit,
+}
+
+/// Written as its wire name ([`Studio::as_str`]), so the browser build
+/// carries one copy of the names.
+impl Serialize for Studio {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 impl Studio {
@@ -86,7 +94,7 @@ impl Studio {
 
 /// What a product's price is per: the unit that the request's quantity counts.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Meter {
     /// Per generated image (the quantity is the output count).
@@ -101,6 +109,14 @@ pub enum Meter {
     Megapixel,
     /// Per call (the quantity is the output count).
     Call,
+}
+
+/// Written as its wire name ([`Meter::as_str`]), so the browser build
+/// carries one copy of the names.
+impl Serialize for Meter {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 impl Meter {

@@ -10,7 +10,7 @@ use std::fmt;
 /// Where a grant's credits come from. Shown per source in a balance, and
 /// usable to order spending ([`crate::wallet::WalletPolicy::burn_order`]).
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GrantSource {
     /// One-time credits on sign-up or email verification.
@@ -31,6 +31,14 @@ pub enum GrantSource {
     Promo,
     /// A manual correction by support.
     Adjustment,
+}
+
+/// Written as its wire name ([`GrantSource::as_str`]), so the browser build
+/// carries one copy of the names.
+impl Serialize for GrantSource {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 impl GrantSource {
