@@ -206,29 +206,34 @@ fn check_plan(spec: &CatalogSpec, plan: &Plan, i: usize, report: &mut impl FnMut
             );
         }
     }
-    let granted = plan
+    // Every allowance the plan can grant, counted once a month at its
+    // most seats (a daily one 30 times): offers add them up.
+    let mut month: u128 = 0;
+    let mut seen: Vec<&str> = Vec::new();
+    let ids = plan
         .grants
         .iter()
-        .chain(plan.billing.iter().flat_map(|b| b.grants.iter()))
-        .filter_map(|id| spec.wallet.allowance(id));
-    for allowance in granted {
+        .chain(plan.billing.iter().flat_map(|b| b.grants.iter()));
+    for allowance in ids.filter_map(|id| spec.wallet.allowance(id)) {
+        if seen.contains(&allowance.id.as_str()) {
+            continue;
+        }
+        seen.push(&allowance.id);
         let seats = if allowance.per_seat { most_seats } else { 1 };
         let days = if allowance.period() == Every::Day {
             30
         } else {
             1
         };
-        let monthly = u128::from(allowance.amount) * u128::from(seats) * days;
-        if allowance.amount <= MAX_AMOUNT && monthly > u128::from(MAX_AMOUNT) {
-            report(
-                field("seats"),
-                format!(
-                    "allowance {} × {most_seats} seats{} is above 2^53 − 1",
-                    echo(&allowance.id),
-                    if days > 1 { " × 30 days" } else { "" }
-                ),
-            );
-        }
+        month += u128::from(allowance.amount.min(MAX_AMOUNT)) * u128::from(seats) * days;
+    }
+    if month > u128::from(MAX_AMOUNT) {
+        report(
+            field("grants"),
+            format!(
+                "a month of the plan's allowances at {most_seats} seats (daily ones × 30) is {month}, above 2^53 − 1"
+            ),
+        );
     }
     for (k, id) in plan.packs.iter().enumerate() {
         if !spec.packs.iter().any(|p| p.id == *id) {
@@ -551,6 +556,39 @@ price = 300
                 "{seats} seats: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_month_of_all_the_plan_grants_stays_within_2_pow_53() {
+        // Two allowances of 5 × 10^15 each: each fits, together 10^16 is
+        // above 2^53 − 1 (about 9.007 × 10^15).
+        let mut spec = good();
+        let id = spec.plans[1].billing[0].grants[0].clone();
+        let twin = {
+            let mut a = spec.wallet.allowance(&id).unwrap().clone();
+            a.id = "twin".into();
+            a
+        };
+        spec.wallet.allowances.push(twin);
+        for a in spec.wallet.allowances.iter_mut() {
+            if a.id == id || a.id == "twin" {
+                a.amount = 5_000_000_000_000_000;
+                a.per_seat = false;
+            }
+        }
+        assert!(
+            findings(&spec)
+                .iter()
+                .all(|f| !f.contains("a month of the plan"))
+        );
+        spec.plans[1].grants.push("twin".into());
+        let found = findings(&spec);
+        assert!(
+            found
+                .iter()
+                .any(|f| f.starts_with("plans[1].grants: a month of the plan's allowances")),
+            "{found:?}"
+        );
     }
 
     #[test]
