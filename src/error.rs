@@ -99,6 +99,10 @@ pub enum ErrorCode {
     /// before it (wrong sequence number, unknown grant, credits that do not
     /// add up).
     InvalidLedger,
+    /// The ledger file's last line was cut short (a crash in the middle of
+    /// an append). Carries `line`. It is reported, never dropped or
+    /// repaired: a person decides what the cut entry was.
+    LedgerTorn,
     /// No plan with this id in the catalog.
     UnknownPlan,
     /// A usage mix for the estimator with the wrong shape: not a list of
@@ -154,6 +158,7 @@ impl ErrorCode {
             ErrorCode::InvalidUsage => "invalid_usage",
             ErrorCode::UnknownPack => "unknown_pack",
             ErrorCode::PackNotInPlan => "pack_not_in_plan",
+            ErrorCode::LedgerTorn => "ledger_torn",
         }
     }
 }

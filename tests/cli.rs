@@ -367,15 +367,16 @@ fn quote_with_a_plan_and_balance_adds_the_verdict_and_the_shortfall() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(error_code(&stdout_lines(&out)[0]), "unknown_plan");
 
+    // A negative number reaches the same coded checks as any other bad
+    // value, not clap's "unexpected argument".
     let out = genprice(
         &["quote", "--balance", "-3"],
         br#"{"product":"image/flux-schnell"}"#,
     );
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "a negative balance is a usage error"
-    );
+    assert_eq!(out.status.code(), Some(1), "a negative balance is refused");
+    let line = &stdout_lines(&out)[0];
+    assert_eq!(error_code(line), "invalid_amount");
+    assert_eq!(line["error"]["path"], "balance");
 }
 
 #[test]
@@ -406,6 +407,40 @@ fn plans_prints_a_table_for_people_and_json_for_machines() {
     assert_eq!(team["billing"][0]["credits"], 3000);
     // Pro packs at 20 % off: small 600 → 480 cents.
     assert_eq!(sheets[1]["packs"][0]["price"], 480);
+}
+
+#[test]
+fn plans_prices_per_seat_plans_at_the_seats_asked() {
+    // Team at 5 seats: 5 × 40.00 a month and 5 × 1500 seat credits; the
+    // single-user plans are unchanged.
+    let out = genprice(&["plans", "--json", "--seats", "5"], b"");
+    assert!(out.status.success());
+    let sheets = &stdout_lines(&out)[0];
+    let team = &sheets[3];
+    assert_eq!(team["id"], "team");
+    assert_eq!(team["seats"], 5);
+    assert_eq!(team["billing"][0]["price"], 20_000);
+    assert_eq!(team["billing"][0]["credits"], 7_500);
+    assert_eq!(sheets[1]["seats"], 1);
+    let out = genprice(&["plans", "--seats", "5"], b"");
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(table.contains("×5 seats"), "{table}");
+
+    // Team is sold with 2–50 seats: at 60 it is left out, and said so.
+    let out = genprice(&["plans", "--json", "--seats", "60"], b"");
+    assert!(out.status.success());
+    let ids: Vec<String> = stdout_lines(&out)[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, ["free", "pro", "studio", "enterprise"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("team left out"), "{stderr}");
+
+    let out = genprice(&["plans", "--seats", "0"], b"");
+    assert_eq!(out.status.code(), Some(2), "zero seats is a usage error");
 }
 
 #[test]

@@ -446,3 +446,169 @@ fn wallet_cli_usage_errors_exit_2_and_help_works() {
         "unknown source is a usage error"
     );
 }
+
+#[test]
+fn wallet_cli_negative_numbers_get_coded_errors_like_now() {
+    let ledger = scratch("negative").join("wallet.jsonl");
+    ok(
+        &ledger,
+        0,
+        &["grant", "--id", "g", "--source", "promo", "--amount", "10"],
+    );
+    let cases: [(&[&str], &str, &str); 6] = [
+        (
+            &["hold", "--id", "h", "--amount", "5", "--ttl", "-5"],
+            "invalid_time",
+            "ttl",
+        ),
+        (
+            &["hold", "--id", "h", "--amount", "-5", "--ttl", "5"],
+            "invalid_amount",
+            "amount",
+        ),
+        (
+            &["settle", "--id", "h", "--amount", "-1"],
+            "invalid_amount",
+            "amount",
+        ),
+        (&["preview", "--amount", "-1"], "invalid_amount", "amount"),
+        (
+            &[
+                "grant",
+                "--id",
+                "p",
+                "--source",
+                "promo",
+                "--amount",
+                "1",
+                "--priority",
+                "-2",
+            ],
+            "invalid_request",
+            "priority",
+        ),
+        (
+            &[
+                "grant",
+                "--id",
+                "e",
+                "--source",
+                "promo",
+                "--amount",
+                "1",
+                "--expires",
+                "-9",
+            ],
+            "invalid_time",
+            "",
+        ),
+    ];
+    for (args, code, path) in cases {
+        let error = refused(&ledger, 1, args);
+        assert_eq!(error["code"], code, "{args:?}: {error}");
+        if !path.is_empty() {
+            assert_eq!(error["path"], path, "{args:?}: {error}");
+        }
+    }
+    // --now itself, as before.
+    let error = refused(&ledger, -1, &["balance"]);
+    assert_eq!(error["code"], "invalid_time");
+    // Nothing refused was written.
+    assert_eq!(ledger_lines(&ledger).len(), 1);
+}
+
+#[test]
+fn wallet_cli_help_keeps_the_ledger_options_apart_and_says_defaults_once() {
+    let out = Command::new(env!("CARGO_BIN_EXE_genprice"))
+        .args(["wallet", "grant", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    let (own, shared) = help
+        .split_once("Ledger options:")
+        .unwrap_or_else(|| panic!("no Ledger options heading: {help}"));
+    assert!(
+        own.contains("--priority") && !own.contains("--ledger"),
+        "{help}"
+    );
+    assert!(
+        shared.contains("--ledger") && shared.contains("--catalog"),
+        "{help}"
+    );
+    let priority = help
+        .lines()
+        .skip_while(|l| !l.contains("--priority"))
+        .take(3);
+    assert_eq!(
+        priority.collect::<String>().matches("default").count(),
+        1,
+        "{help}"
+    );
+}
+
+#[test]
+fn wallet_cli_takes_the_policy_from_pricing_toml_by_default_or_says_how() {
+    // From the repository root: ./pricing.toml's [wallet] knows free-daily.
+    let ledger = scratch("default-policy").join("wallet.jsonl");
+    let receipt = ok(
+        &ledger,
+        0,
+        &[
+            "refill",
+            "--allowance",
+            "free-daily",
+            "--period",
+            "d1",
+            "--start",
+            "0",
+            "--end",
+            "86400000",
+        ],
+    );
+    assert_eq!(receipt["entry"]["grant"]["amount"], 100, "{receipt}");
+
+    // Elsewhere, with no pricing.toml and no --policy: a clear, coded error.
+    let dir = scratch("no-policy");
+    let out = Command::new(env!("CARGO_BIN_EXE_genprice"))
+        .current_dir(&dir)
+        .args(["wallet", "--ledger", "w.jsonl", "--now", "0", "balance"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let error = json(&out)["error"].clone();
+    assert_eq!(error["code"], "io");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("pricing.toml") && message.contains("--policy"),
+        "{message}"
+    );
+}
+
+#[test]
+fn wallet_cli_reports_a_torn_last_line_and_leaves_it_alone() {
+    let ledger = scratch("torn").join("wallet.jsonl");
+    ok(
+        &ledger,
+        0,
+        &["grant", "--id", "g", "--source", "promo", "--amount", "10"],
+    );
+    ok(
+        &ledger,
+        1,
+        &["hold", "--id", "h", "--amount", "4", "--ttl", "1000"],
+    );
+    let whole = std::fs::read(&ledger).unwrap();
+    // A crash in the middle of appending the second line.
+    let torn = &whole[..whole.len() - 20];
+    std::fs::write(&ledger, torn).unwrap();
+    for args in [&["balance"][..], &["release", "--id", "h"]] {
+        let error = refused(&ledger, 2, args);
+        assert_eq!(error["code"], "ledger_torn", "{error}");
+        assert_eq!(error["line"], 2, "{error}");
+    }
+    assert_eq!(
+        std::fs::read(&ledger).unwrap(),
+        torn,
+        "never repaired or dropped"
+    );
+}

@@ -35,7 +35,10 @@ pub use estimate::{
     Estimate, EstimateLine, EstimateOption, Extra, ExtraKind, GrantUse, Per, Recommendation, Usage,
     UsageDenial, UsageLine, UsageSpec, estimate,
 };
-pub use offer::{AddonOffer, BillingOffer, PackOffer, PlanOffer, PlanSheet, plan_sheets};
+pub use offer::{
+    AddonOffer, BillingOffer, PackOffer, PlanOffer, PlanSheet, plan_offer_at, plan_sheet,
+    plan_sheets,
+};
 pub use purchase::{ChangeRequest, Effective, PlanChange, change_plan, pack_grant};
 
 use crate::catalog::{Catalog, Plan};

@@ -127,7 +127,15 @@ pub fn billing_offer(
 /// `plan` as an offer at its default seats, billing options cheapest per
 /// year first. A free plan (no billing) shows one monthly option at 0.
 pub fn plan_offer(catalog: &Catalog, plan: &Plan) -> PlanOffer {
-    let seats = plan.default_seats();
+    plan_offer_at(catalog, plan, plan.default_seats())
+}
+
+/// [`plan_offer`] at `seats` seats: a per-seat plan's prices and per-seat
+/// allowances scale with them; a single-user plan is always one seat.
+/// Whether `seats` is within the plan's seat range is the caller's check
+/// ([`Plan::seats`]).
+pub fn plan_offer_at(catalog: &Catalog, plan: &Plan, seats: u64) -> PlanOffer {
+    let seats = if plan.seats.is_some() { seats } else { 1 };
     let free = Billing {
         cycle: Cycle::Monthly,
         price: 0,
@@ -233,40 +241,47 @@ pub struct AddonOffer {
     pub price: u64,
 }
 
-/// Every plan of the catalog, in catalog order, as a pricing page lists it.
+/// Every plan of the catalog, in catalog order, as a pricing page lists it
+/// (each at its fewest seats).
 pub fn plan_sheets(catalog: &Catalog) -> Vec<PlanSheet> {
     catalog
         .spec()
         .plans
         .iter()
-        .map(|plan| PlanSheet {
-            offer: plan_offer(catalog, plan),
-            listed: plan.listed,
-            seat_range: plan.seats.clone(),
-            limits: plan.limits.clone(),
-            packs: plan
-                .packs
-                .iter()
-                .filter_map(|id| catalog.pack(id))
-                .filter_map(|pack| pack_offer(catalog, plan, pack, 0))
-                .collect(),
-            addons: plan
-                .addons
-                .iter()
-                .filter_map(|id| catalog.addon(id))
-                .map(|addon| AddonOffer {
-                    id: addon.id.clone(),
-                    name: addon.name.clone(),
-                    credits: catalog
-                        .spec()
-                        .wallet
-                        .allowance(&addon.allowance)
-                        .map_or(0, |a| a.amount),
-                    price: addon.price,
-                })
-                .collect(),
-        })
+        .map(|plan| plan_sheet(catalog, plan, plan.default_seats()))
         .collect()
+}
+
+/// One plan as a pricing page lists it, at `seats` seats (see
+/// [`plan_offer_at`]).
+pub fn plan_sheet(catalog: &Catalog, plan: &Plan, seats: u64) -> PlanSheet {
+    PlanSheet {
+        offer: plan_offer_at(catalog, plan, seats),
+        listed: plan.listed,
+        seat_range: plan.seats.clone(),
+        limits: plan.limits.clone(),
+        packs: plan
+            .packs
+            .iter()
+            .filter_map(|id| catalog.pack(id))
+            .filter_map(|pack| pack_offer(catalog, plan, pack, 0))
+            .collect(),
+        addons: plan
+            .addons
+            .iter()
+            .filter_map(|id| catalog.addon(id))
+            .map(|addon| AddonOffer {
+                id: addon.id.clone(),
+                name: addon.name.clone(),
+                credits: catalog
+                    .spec()
+                    .wallet
+                    .allowance(&addon.allowance)
+                    .map_or(0, |a| a.amount),
+                price: addon.price,
+            })
+            .collect(),
+    }
 }
 
 // Built from TOML catalogs: native builds only (the wasm lint run compiles

@@ -103,6 +103,7 @@ mod error;
 mod expire;
 mod grant;
 mod hold;
+mod jsonl;
 mod ledger;
 mod policy;
 mod refill;
@@ -117,6 +118,7 @@ pub use command::{Answer, Command};
 pub use error::WalletError;
 pub use grant::{Grant, GrantSource, GrantState};
 pub use hold::{HoldRequest, HoldState, HoldStatus};
+pub use jsonl::{ledger_line, read_ledger};
 pub use ledger::{
     Allocation, Entry, ExpireEntry, ExpiredGrant, ExpiredHold, GrantEntry, GrantLine, HoldEntry,
     Metadata, RefillEntry, ReleaseEntry, SettleEntry,

@@ -1,23 +1,52 @@
 //! `genprice plans`: the catalog's plans as a table for people, or as JSON
 //! (`--json`, the same [`PlanSheet`]s `engine.plans()` returns).
 
-use crate::{load_catalog, report_catalog_error, write_out};
-use genprice::plan::{PlanSheet, plan_sheets};
+use super::{catalog_or_exit, write_out};
+use clap::Args;
+use genprice::plan::{PlanSheet, plan_sheet};
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Options of `genprice plans`.
+#[derive(Args)]
+pub struct PlansArgs {
+    /// Catalog to read.
+    #[arg(long, short, default_value = "pricing.toml", value_name = "FILE")]
+    catalog: PathBuf,
+    /// Print JSON (one array of plan offers with their limits) instead
+    /// of a table.
+    #[arg(long)]
+    json: bool,
+    /// Price per-seat plans at this many seats (default: each plan's
+    /// fewest). A per-seat plan not sold with this many seats is left out,
+    /// with a note on stderr; single-user plans are listed as usual.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    seats: Option<u64>,
+}
+
 /// Runs `genprice plans`.
-pub(crate) fn run(file: &Path, json: bool) -> Result<ExitCode, String> {
-    let catalog = match load_catalog(file) {
-        Ok(c) => c,
-        Err(error) => {
-            report_catalog_error(&error);
-            return Ok(ExitCode::FAILURE);
-        }
+pub fn run(args: PlansArgs) -> Result<ExitCode, String> {
+    let catalog = match catalog_or_exit(&args.catalog) {
+        Ok(catalog) => catalog,
+        Err(code) => return Ok(code),
     };
-    let sheets = plan_sheets(&catalog);
-    if json {
+    let mut sheets = Vec::new();
+    for plan in &catalog.spec().plans {
+        let seats = match (args.seats, &plan.seats) {
+            (Some(n), Some(range)) if n < range.min || n > range.max => {
+                eprintln!(
+                    "genprice plans: {} left out: it is sold with {}–{} seats, not {n}",
+                    plan.id, range.min, range.max
+                );
+                continue;
+            }
+            (Some(n), Some(_)) => n,
+            _ => plan.default_seats(),
+        };
+        sheets.push(plan_sheet(&catalog, plan, seats));
+    }
+    if args.json {
         let text = serde_json::to_string(&sheets).map_err(|e| e.to_string())?;
         write_out(|out| writeln!(out, "{text}"))?;
     } else {

@@ -2,29 +2,45 @@
 //! and the plan to pick on stdout (one JSON line, the same [`Estimate`]
 //! the library returns).
 
-use crate::{load_catalog, report_catalog_error, write_out};
+use super::{catalog_or_exit, unsigned, write_out};
+use clap::Args;
 use genprice::plan::estimate::{Estimate, Usage, estimate};
 use genprice::{ErrorCode, QuoteError};
 use serde_json::{Value, json};
 use std::io::Read;
-use std::path::Path;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Runs `genprice estimate`: `buffer` (percent, already range-checked by
-/// clap) overrides the input's `bufferPercent`.
-pub(crate) fn run(file: &Path, buffer: Option<u64>) -> Result<ExitCode, String> {
-    let catalog = match load_catalog(file) {
-        Ok(c) => c,
-        Err(error) => {
-            report_catalog_error(&error);
-            return Ok(ExitCode::FAILURE);
-        }
+/// Options of `genprice estimate`.
+#[derive(Args)]
+pub struct EstimateArgs {
+    /// Catalog to size with: TOML, or JSON (by the .json extension).
+    #[arg(long, short, default_value = "pricing.toml", value_name = "FILE")]
+    catalog: PathBuf,
+    /// Buffer on top of the credits per month, in percent (0–1000);
+    /// overrides the input's bufferPercent (default 25).
+    #[arg(long, value_name = "PCT", allow_negative_numbers = true)]
+    buffer: Option<i64>,
+}
+
+/// Runs `genprice estimate`: `--buffer` overrides the input's
+/// `bufferPercent`; out of range, either is `invalid_usage`.
+pub fn run(args: EstimateArgs) -> Result<ExitCode, String> {
+    let catalog = match catalog_or_exit(&args.catalog) {
+        Ok(catalog) => catalog,
+        Err(code) => return Ok(code),
     };
     let mut bytes = Vec::new();
     std::io::stdin()
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read standard input: {e}"))?;
-    let result = read_usage(&bytes).and_then(|mut usage| {
+    let buffer = args
+        .buffer
+        .map(|percent| unsigned(percent, "buffer"))
+        .transpose()
+        .map_err(|message| QuoteError::at(ErrorCode::InvalidUsage, "bufferPercent", message));
+    let result = buffer.and_then(|buffer| {
+        let mut usage = read_usage(&bytes)?;
         if let Some(percent) = buffer {
             usage.buffer_percent = percent;
         }

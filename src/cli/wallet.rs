@@ -10,6 +10,8 @@
     reason = "WalletError keeps its details as typed fields"
 )]
 
+use super::ledger_file::LedgerFile;
+use super::{load_catalog, system_now, unsigned};
 use clap::{Args, Subcommand};
 use genprice::ErrorCode;
 use genprice::wallet::{
@@ -18,27 +20,53 @@ use genprice::wallet::{
 };
 use serde::Serialize;
 use serde_json::json;
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::{SystemTime, UNIX_EPOCH};
+
+/// The catalog whose `[wallet]` section is the policy when neither
+/// `--policy` nor `--catalog` is given: the same default as every other
+/// subcommand (and `genprice quote --ledger`).
+const DEFAULT_CATALOG: &str = "pricing.toml";
 
 /// Options of every `genprice wallet` operation.
 #[derive(Args)]
 pub struct WalletArgs {
     /// The wallet's ledger: JSON Lines, one entry per line. Created if absent.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Ledger options"
+    )]
     ledger: Option<PathBuf>,
     /// The operation's time in Unix milliseconds (default: now).
-    #[arg(long, global = true, value_name = "MS", allow_negative_numbers = true)]
+    #[arg(
+        long,
+        global = true,
+        value_name = "MS",
+        allow_negative_numbers = true,
+        help_heading = "Ledger options"
+    )]
     now: Option<Millis>,
-    /// Wallet policy as JSON (burn order, allowances); needed by refill.
-    #[arg(long, global = true, value_name = "FILE", conflicts_with = "catalog")]
+    /// Wallet policy as JSON (burn order, allowances) instead of a
+    /// catalog's [wallet] section.
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        conflicts_with = "catalog",
+        help_heading = "Ledger options"
+    )]
     policy: Option<PathBuf>,
     /// Take the policy from this catalog's [wallet] section (TOML, or the
-    /// JSON `genprice catalog` prints) instead of --policy.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// JSON `genprice catalog` prints) [default: pricing.toml, unless
+    /// --policy is given].
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Ledger options"
+    )]
     catalog: Option<PathBuf>,
     #[command(subcommand)]
     operation: Operation,
@@ -46,6 +74,7 @@ pub struct WalletArgs {
 
 /// Caller metadata for history (studio, product, summary, reference).
 #[derive(Args)]
+#[command(next_help_heading = "Metadata")]
 struct MetadataArgs {
     /// Studio that spends the credits (image, video …).
     #[arg(long)]
@@ -83,18 +112,18 @@ enum Operation {
         #[arg(long, value_parser = parse_source)]
         source: GrantSource,
         /// Credits, in smallest units.
-        #[arg(long)]
-        amount: u64,
+        #[arg(long, allow_negative_numbers = true)]
+        amount: i64,
         /// When the credits become usable, Unix ms (default: --now; pass it
         /// explicitly to make retries idempotent).
-        #[arg(long, value_name = "MS")]
+        #[arg(long, value_name = "MS", allow_negative_numbers = true)]
         effective: Option<Millis>,
         /// When they stop being usable, Unix ms, exclusive (default: never).
-        #[arg(long, value_name = "MS")]
+        #[arg(long, value_name = "MS", allow_negative_numbers = true)]
         expires: Option<Millis>,
-        /// Burn-order tie-breaker: lower is spent first (default 0).
-        #[arg(long, default_value_t = 0)]
-        priority: u32,
+        /// Burn-order tie-breaker: lower is spent first.
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        priority: i64,
         #[command(flatten)]
         metadata: MetadataArgs,
     },
@@ -104,10 +133,10 @@ enum Operation {
         #[arg(long)]
         id: String,
         /// Credits to reserve.
-        #[arg(long)]
-        amount: u64,
+        #[arg(long, allow_negative_numbers = true)]
+        amount: i64,
         /// How long the hold lasts, in ms.
-        #[arg(long, value_name = "MS")]
+        #[arg(long, value_name = "MS", allow_negative_numbers = true)]
         ttl: Millis,
         #[command(flatten)]
         metadata: MetadataArgs,
@@ -118,8 +147,8 @@ enum Operation {
         #[arg(long)]
         id: String,
         /// Credits to charge (at most the held amount).
-        #[arg(long)]
-        amount: u64,
+        #[arg(long, allow_negative_numbers = true)]
+        amount: i64,
     },
     /// Release a hold: nothing charged, everything goes back.
     Release {
@@ -138,22 +167,22 @@ enum Operation {
         #[arg(long)]
         period: String,
         /// Period start, Unix ms.
-        #[arg(long, value_name = "MS")]
+        #[arg(long, value_name = "MS", allow_negative_numbers = true)]
         start: Millis,
         /// Period end, Unix ms, exclusive.
-        #[arg(long, value_name = "MS")]
+        #[arg(long, value_name = "MS", allow_negative_numbers = true)]
         end: Millis,
         /// Seats, for a per-seat allowance.
-        #[arg(long, default_value_t = 1)]
-        seats: u64,
+        #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
+        seats: i64,
     },
     /// Print the balance: totals, per source, per grant, next expiry.
     Balance,
     /// Show what spending an amount would draw, without changing anything.
     Preview {
         /// Credits to spend.
-        #[arg(long)]
-        amount: u64,
+        #[arg(long, allow_negative_numbers = true)]
+        amount: i64,
     },
 }
 
@@ -174,61 +203,58 @@ pub fn run(args: WalletArgs) -> Result<ExitCode, String> {
         Some(now) => now,
         None => system_now()?,
     };
-    let outcome = policy(args.policy.as_deref(), args.catalog.as_deref())
-        .and_then(|policy| load(&ledger, policy))
-        .and_then(|wallet| operate(wallet, &ledger, args.operation, now));
+    let outcome = command(args.operation, now).and_then(|command| {
+        let policy = policy(args.policy.as_deref(), args.catalog.as_deref())?;
+        // The lock is held from before the read until after the append
+        // is on disk, so concurrent runs take turns.
+        let mut file = LedgerFile::open_exclusive(&ledger)?;
+        let wallet = file.fold(policy)?;
+        operate(wallet, &mut file, &command, now)
+    });
     let (line, code) = match outcome {
         Ok(value) => (value, ExitCode::SUCCESS),
-        Err(error) => (json!({ "error": error }).to_string(), ExitCode::FAILURE),
+        Err(error) => {
+            eprintln!("genprice wallet: {error}");
+            (json!({ "error": error }).to_string(), ExitCode::FAILURE)
+        }
     };
     println!("{line}");
     Ok(code)
 }
 
-fn system_now() -> Result<Millis, String> {
-    let elapsed = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_err(|e| format!("system clock is before 1970: {e}"))?;
-    Millis::try_from(elapsed.as_millis()).map_err(|e| format!("system clock: {e}"))
-}
-
-fn io_error(path: &Path, what: &str, e: &std::io::Error) -> WalletError {
-    WalletError::new(
-        ErrorCode::Io,
-        format!("{}: cannot {what}: {e}", path.display()),
-    )
-}
-
-/// The policy from a JSON file, from a catalog's `[wallet]` section, or the
-/// default (no allowances, default burn order).
+/// The policy from a JSON file, or from a catalog's `[wallet]` section
+/// (`--catalog`, by default `./pricing.toml`).
 fn policy(file: Option<&Path>, catalog: Option<&Path>) -> Result<WalletPolicy, WalletError> {
-    if let Some(path) = catalog {
-        let catalog = crate::load_catalog(path)
-            .map_err(|e| WalletError::new(e.code(), format!("{}: {e}", path.display())))?;
-        return Ok(catalog.spec().wallet.clone());
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            WalletError::new(
+                ErrorCode::Io,
+                format!("{}: cannot read policy: {e}", path.display()),
+            )
+        })?;
+        return serde_json::from_str(&text).map_err(|e| {
+            WalletError::new(ErrorCode::InvalidPolicy, format!("{}: {e}", path.display()))
+        });
     }
-    let Some(path) = file else {
-        return Ok(WalletPolicy::default());
+    let (path, defaulted) = match catalog {
+        Some(path) => (path, false),
+        None => (Path::new(DEFAULT_CATALOG), true),
     };
-    let text = std::fs::read_to_string(path).map_err(|e| io_error(path, "read policy", &e))?;
-    serde_json::from_str(&text)
-        .map_err(|e| WalletError::new(ErrorCode::InvalidPolicy, format!("{}: {e}", path.display())))
-}
-
-/// Folds the ledger under `policy`, creating the file if absent.
-fn load(ledger: &Path, policy: WalletPolicy) -> Result<Wallet, WalletError> {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(ledger)
-        .map_err(|e| io_error(ledger, "create ledger", &e))?;
-    read(ledger, policy)
+    let catalog = load_catalog(path).map_err(|e| {
+        let hint = if defaulted {
+            " (the wallet policy comes from --catalog FILE, by default ./pricing.toml, or --policy FILE)"
+        } else {
+            ""
+        };
+        WalletError::new(e.code(), format!("{}: {e}{hint}", path.display()))
+    })?;
+    Ok(catalog.spec().wallet.clone())
 }
 
 /// The credits available at `now` in the wallet the ledger file folds to
 /// under `policy` (for `genprice quote --ledger`); the file must exist and
-/// is only read.
-pub(crate) fn available(
+/// is only read, under a shared lock.
+pub fn available(
     ledger: &Path,
     policy: WalletPolicy,
     now: Option<Millis>,
@@ -237,33 +263,23 @@ pub(crate) fn available(
         Some(now) => now,
         None => system_now().map_err(|e| WalletError::new(ErrorCode::InvalidTime, e))?,
     };
-    Ok(read(ledger, policy)?.balance(now)?.available)
+    let wallet = LedgerFile::open_shared(ledger)?.fold(policy)?;
+    Ok(wallet.balance(now)?.available)
 }
 
-/// Folds the ledger file under `policy`.
-fn read(ledger: &Path, policy: WalletPolicy) -> Result<Wallet, WalletError> {
-    let text = std::fs::read_to_string(ledger).map_err(|e| io_error(ledger, "read ledger", &e))?;
-    let mut wallet = Wallet::new(policy)?;
-    for (index, line) in text.lines().enumerate() {
-        let number = u64::try_from(index).unwrap_or(u64::MAX).saturating_add(1);
-        if line.trim().is_empty() {
-            continue;
-        }
-        let at_line = |message: String| {
-            WalletError::ledger(format!("{}:{number}: {message}", ledger.display()))
-                .with_line(number)
-        };
-        let entry: Entry = serde_json::from_str(line).map_err(|e| at_line(e.to_string()))?;
-        wallet.apply(entry).map_err(|e| WalletError {
-            line: Some(number),
-            ..at_line(e.message.clone())
-        })?;
-    }
-    Ok(wallet)
+/// A number typed on the command line as the non-negative integer an
+/// operation takes, or the coded error it is.
+fn number<T: TryFrom<i64>>(value: i64, flag: &str, code: ErrorCode) -> Result<T, WalletError> {
+    let refuse = |message: String| WalletError::new(code, message).with_path(flag);
+    let value = unsigned(value, flag).map_err(refuse)?;
+    i64::try_from(value)
+        .ok()
+        .and_then(|v| T::try_from(v).ok())
+        .ok_or_else(|| refuse(format!("--{flag} {value} is too large")))
 }
 
-fn command(operation: Operation, now: Millis) -> Command {
-    match operation {
+fn command(operation: Operation, now: Millis) -> Result<Command, WalletError> {
+    Ok(match operation {
         Operation::Grant {
             id,
             source,
@@ -276,10 +292,10 @@ fn command(operation: Operation, now: Millis) -> Command {
             grant: Grant {
                 id,
                 source,
-                amount,
+                amount: number(amount, "amount", ErrorCode::InvalidAmount)?,
                 effective_at: effective.unwrap_or(now),
                 expires_at: expires,
-                priority,
+                priority: number(priority, "priority", ErrorCode::InvalidRequest)?,
             },
             metadata: metadata.into_metadata(),
         },
@@ -290,11 +306,14 @@ fn command(operation: Operation, now: Millis) -> Command {
             metadata,
         } => Command::Hold(HoldRequest {
             id,
-            amount,
+            amount: number(amount, "amount", ErrorCode::InvalidAmount)?,
             ttl,
             metadata: metadata.into_metadata(),
         }),
-        Operation::Settle { id, amount } => Command::Settle { hold: id, amount },
+        Operation::Settle { id, amount } => Command::Settle {
+            hold: id,
+            amount: number(amount, "amount", ErrorCode::InvalidAmount)?,
+        },
         Operation::Release { id } => Command::Release { hold: id },
         Operation::Expire => Command::Expire {},
         Operation::Refill {
@@ -308,24 +327,30 @@ fn command(operation: Operation, now: Millis) -> Command {
             period,
             start,
             end,
-            seats,
+            seats: number(seats, "seats", ErrorCode::InvalidQuantity)?,
         }),
         Operation::Balance => Command::Balance {},
-        Operation::Preview { amount } => Command::Preview { amount },
-    }
+        Operation::Preview { amount } => Command::Preview {
+            amount: number(amount, "amount", ErrorCode::InvalidAmount)?,
+        },
+    })
 }
 
-/// Runs the operation, appends its entries, and returns what to print.
+/// Runs the operation, appends (and syncs) its entries, and returns what
+/// to print.
 fn operate(
     mut wallet: Wallet,
-    ledger: &Path,
-    operation: Operation,
+    file: &mut LedgerFile,
+    command: &Command,
     now: Millis,
 ) -> Result<String, WalletError> {
-    let before = wallet.entries().len();
-    let answer = wallet.execute(&command(operation, now), now)?;
-    let appended = wallet.entries().get(before..).unwrap_or_default();
-    append(ledger, appended)?;
+    let answer = wallet.execute(command, now)?;
+    let appended: Vec<&Entry> = match &answer {
+        Answer::Receipt(receipt) => receipt.appended(),
+        Answer::Expire { entry } => entry.iter().collect(),
+        Answer::Balance(_) | Answer::Preview(_) => Vec::new(),
+    };
+    file.append(&appended)?;
     let balance = match answer {
         Answer::Receipt(_) | Answer::Expire { .. } => {
             // A retry may be dated before the last entry; show the balance
@@ -350,29 +375,4 @@ struct Printed<'a> {
     answer: &'a Answer,
     #[serde(skip_serializing_if = "Option::is_none")]
     balance: Option<Balance>,
-}
-
-/// Appends entries to the ledger, one JSON object per line.
-fn append(ledger: &Path, entries: &[Entry]) -> Result<(), WalletError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let existing = std::fs::read(ledger).map_err(|e| io_error(ledger, "read ledger", &e))?;
-    let mut text = String::new();
-    if existing.last().is_some_and(|b| *b != b'\n') {
-        text.push('\n');
-    }
-    for entry in entries {
-        let line = serde_json::to_string(entry)
-            .map_err(|e| WalletError::new(ErrorCode::Io, e.to_string()))?;
-        text.push_str(&line);
-        text.push('\n');
-    }
-    let mut file = OpenOptions::new()
-        .append(true)
-        .open(ledger)
-        .map_err(|e| io_error(ledger, "open ledger", &e))?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_data())
-        .map_err(|e| io_error(ledger, "append to ledger", &e))
 }
