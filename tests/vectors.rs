@@ -25,8 +25,8 @@
     clippy::indexing_slicing
 )]
 
-use genprice::plan::{Estimate, QuoteOptions, Usage, estimate, quote_for};
-use genprice::{Catalog, Quote, Request, quote};
+use genprice::plan::{Estimate, PlanQuote, QuoteOptions, Usage, estimate, quote_for};
+use genprice::{Catalog, Request, quote};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
@@ -138,7 +138,7 @@ fn shared_vectors_replay_natively() {
 
 /// The hand-checkable facts of a quote, in the shape `expect` uses; only
 /// the keys `expect` states are compared.
-fn facts(q: &Quote) -> Value {
+fn facts(q: &PlanQuote) -> Value {
     let mut out = json!({ "total": q.total });
     if let Some(e) = &q.entitlement {
         out["allowed"] = json!(e.allowed);

@@ -6,7 +6,8 @@
 //! `Catalog::from_toml` (native builds, with `FILE:LINE:COL` diagnostics),
 //! [`Catalog::from_json_value`] (the canonical JSON form a browser loads) and
 //! [`Catalog::new`], and all three run the same semantic checks. TOML and
-//! JSON go through one reader (`reader.rs`), which reports every structural
+//! JSON go through one reader (`reader.rs`, with one file a section under
+//! `reader/`), which reports every structural
 //! mistake at once, each with its path, instead of stopping at the first.
 //!
 //! Its **fingerprint** is `sha256:` + the hex SHA-256 of the canonical JSON

@@ -7,22 +7,31 @@
 //! are `snake_case` and its values carry source spans; the canonical JSON
 //! form uses `camelCase` keys, has no defaults (every field is written) and
 //! takes multipliers as strings only.
+//!
+//! This file holds the walk and the top level (`id`, `version`, `unit`,
+//! `decimals`, `rounding`, `tiers`); one file per section reads the rest:
+//! `products.rs` (products, their resolutions and options), `wallet.rs`
+//! (the `[wallet]` policy), `plans.rs` (currency, resolution ladders,
+//! plans, packs, add-ons), and `json.rs` (the canonical JSON form as a
+//! [`Tree`], and loading a catalog from it).
 
-use super::validate::{self, CatalogError, Diagnostic, render};
-use super::{
-    Catalog, CatalogSpec, Meter, OutputLimits, Product, ProductOption, QuantityLimits, Studio,
-};
+use super::CatalogSpec;
 use crate::error::echo;
 use crate::money::{Multiplier, Rounding};
-use crate::wallet::{Allowance, Every, GrantSource, Rollover, WalletPolicy};
+use crate::wallet::WalletPolicy;
 use std::borrow::Cow;
+#[cfg(not(feature = "plans"))]
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::ops::Range;
-use std::sync::Arc;
 
+mod json;
 #[cfg(feature = "plans")]
 mod plans;
+mod products;
+mod wallet;
+
+pub(crate) use json::load_json;
 
 /// A parsed document the reader can walk.
 pub(crate) trait Tree: Sized {
@@ -126,117 +135,6 @@ pub(crate) fn related(a: &str, b: &str) -> bool {
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
     };
     !a.is_empty() && !b.is_empty() && (under(a, b) || under(b, a))
-}
-
-impl Tree for serde_json::Value {
-    const JSON: bool = true;
-
-    fn span(&self) -> Range<usize> {
-        0..0
-    }
-
-    fn kind(&self) -> Kind<'_, Self> {
-        use serde_json::Value;
-        match self {
-            Value::Null => Kind::Null,
-            Value::Bool(b) => Kind::Bool(*b),
-            Value::String(s) => Kind::Str(s),
-            Value::Number(n) => {
-                if let Some(u) = n.as_u64() {
-                    Kind::Int(Cow::Owned(u.to_string()), 10)
-                } else if let Some(i) = n.as_i64() {
-                    Kind::Int(Cow::Owned(i.to_string()), 10)
-                } else {
-                    Kind::Float {
-                        negative: n.as_f64().is_some_and(|f| f.is_sign_negative()),
-                        text: None,
-                    }
-                }
-            }
-            Value::Array(items) => Kind::Array(items),
-            Value::Object(map) => Kind::Table(
-                map.iter()
-                    .map(|(key, value)| Entry {
-                        key,
-                        key_span: 0..0,
-                        value,
-                    })
-                    .collect(),
-            ),
-        }
-    }
-
-    #[cfg(not(feature = "plans"))]
-    fn json(&self) -> Option<serde_json::Value> {
-        Some(self.clone())
-    }
-}
-
-/// Loads a catalog from its canonical JSON form: every structural mistake
-/// and every semantic finding, each with its `camelCase` path; then the
-/// stated fingerprint, if any, must match the content.
-pub(crate) fn load_json(value: &serde_json::Value) -> Result<Catalog, CatalogError> {
-    let Kind::Table(root) = value.kind() else {
-        return Err(CatalogError::new(vec![Diagnostic::message_only(format!(
-            "a catalog must be an object, found {}",
-            describe(&value.kind())
-        ))]));
-    };
-    let read = read::<serde_json::Value>(root, 0..0);
-    let mut diagnostics: Vec<Diagnostic> = read
-        .problems
-        .iter()
-        .map(|p| Diagnostic {
-            message: p.message.clone(),
-            path: (p.prefixed && !p.path.is_empty()).then(|| p.path.clone()),
-            location: None,
-        })
-        .collect();
-    for finding in validate::validate(&read.spec) {
-        let path = render(&finding.path, true);
-        if read.problems.iter().any(|p| related(&p.path, &path)) {
-            continue; // a consequence of a mistake already reported
-        }
-        diagnostics.push(Diagnostic {
-            message: finding.message,
-            path: (!path.is_empty()).then_some(path),
-            location: None,
-        });
-    }
-    // A build without plans cannot check the commercial sections: it takes
-    // them only as a build that checked them wrote them, which the stated
-    // fingerprint proves (it covers them).
-    #[cfg(not(feature = "plans"))]
-    if read.fingerprint.is_none() && !commerce_is_empty(&read.spec.commerce) {
-        diagnostics.push(Diagnostic::message_only(
-            "this engine does not check plans, packs or add-ons: load the catalog with its \
-             `fingerprint`, as `genprice catalog` prints it (or use the full engine, genprice/wallet)"
-                .to_string(),
-        ));
-    }
-    if !diagnostics.is_empty() {
-        return Err(CatalogError::new(diagnostics));
-    }
-    let catalog = Catalog::new(read.spec)?;
-    match read.fingerprint {
-        Some(stated) if stated != catalog.fingerprint() => Err(CatalogError::fingerprint_mismatch(
-            &stated,
-            catalog.fingerprint(),
-        )),
-        _ => Ok(catalog),
-    }
-}
-
-/// Whether the commercial sections are their defaults: currency USD, no
-/// ladders, no plans, packs or add-ons.
-#[cfg(not(feature = "plans"))]
-fn commerce_is_empty(commerce: &BTreeMap<String, serde_json::Value>) -> bool {
-    commerce.iter().all(|(key, value)| match value {
-        serde_json::Value::String(s) => key == "currency" && s == "USD",
-        serde_json::Value::Array(items) => items.is_empty(),
-        serde_json::Value::Object(map) => map.is_empty(),
-        _ => false,
-    })
 }
 
 /// The type of a value, as a message names it.
@@ -666,175 +564,6 @@ impl<T: Tree> Loader<T> {
         out
     }
 
-    /// The `[wallet]` section: the burn order by source and the allowances a
-    /// refill grants (see [`WalletPolicy`]); its rules are checked with the
-    /// rest of the catalog by `validate`.
-    fn wallet(&mut self, t: &[Entry<'_, T>], path: &str) -> WalletPolicy {
-        self.check_keys(t, path, &["burn_order", "allowances"]);
-        let sources = "signup, daily, monthly, annual, seat, addon, topup, promo or adjustment";
-        let mut burn_order = Vec::new();
-        let order_path = join(path, Self::key("burn_order"));
-        if let Some(value) = self.get(t, path, "burn_order") {
-            match value.kind() {
-                Kind::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let item_path = index(&order_path, i);
-                        self.record(&item_path, item.span());
-                        let source = self.named(
-                            Some(item),
-                            &item_path,
-                            GrantSource::from_name,
-                            "unknown source",
-                            sources,
-                        );
-                        burn_order.extend(source);
-                    }
-                }
-                other => self.error(
-                    value.span(),
-                    &order_path,
-                    format!("expected an array of sources, found {}", describe(&other)),
-                ),
-            }
-        }
-        let mut allowances = Vec::new();
-        let list_path = join(path, "allowances");
-        if let Some(value) = self.get(t, path, "allowances") {
-            match value.kind() {
-                Kind::Array(items) => {
-                    for (i, item) in items.iter().enumerate() {
-                        let ap = index(&list_path, i);
-                        self.record(&ap, item.span());
-                        if let Some((a, a_span)) = self.table(Some(item), &ap) {
-                            allowances.push(self.allowance(&a, a_span, &ap, sources));
-                        }
-                    }
-                }
-                other => self.error(
-                    value.span(),
-                    &list_path,
-                    format!(
-                        "expected an array of allowances, found {}",
-                        describe(&other)
-                    ),
-                ),
-            }
-        }
-        WalletPolicy {
-            burn_order,
-            allowances,
-        }
-    }
-
-    fn allowance(
-        &mut self,
-        t: &[Entry<'_, T>],
-        span: Range<usize>,
-        path: &str,
-        sources: &str,
-    ) -> Allowance {
-        self.check_keys(
-            t,
-            path,
-            &[
-                "id", "source", "amount", "per_seat", "priority", "rollover", "every",
-            ],
-        );
-        let id = self.required(t, &span, path, "id");
-        let id = self.string(id, &join(path, "id")).unwrap_or_default();
-        let source = self.required(t, &span, path, "source");
-        let source = self.named(
-            source,
-            &join(path, "source"),
-            GrantSource::from_name,
-            "unknown source",
-            sources,
-        );
-        let amount = self.required(t, &span, path, "amount");
-        let amount = self.uint(amount, &join(path, "amount")).unwrap_or(0);
-        let per_seat_path = join(path, Self::key("per_seat"));
-        let per_seat = match self
-            .defaulted(t, &span, path, "per_seat")
-            .map(|v| (v.span(), v.kind()))
-        {
-            None => false,
-            Some((_, Kind::Bool(b))) => b,
-            Some((s, other)) => {
-                self.error(
-                    s,
-                    &per_seat_path,
-                    format!("expected a boolean, found {}", describe(&other)),
-                );
-                false
-            }
-        };
-        let priority = self.defaulted(t, &span, path, "priority");
-        let priority_path = join(path, "priority");
-        let priority = match self.uint(priority, &priority_path).map(u32::try_from) {
-            None => 0,
-            Some(Ok(p)) => p,
-            Some(Err(_)) => {
-                self.error(
-                    span.clone(),
-                    &priority_path,
-                    "priority must be at most 4294967295".into(),
-                );
-                0
-            }
-        };
-        let rollover_path = join(path, "rollover");
-        let rollover = match self.defaulted(t, &span, path, "rollover") {
-            None => Rollover::None,
-            Some(value) => match self.table(Some(value), &rollover_path) {
-                None => Rollover::None,
-                Some((r, r_span)) => {
-                    self.check_keys(&r, &rollover_path, &["mode", "cap"]);
-                    let mode = self.required(&r, &r_span, &rollover_path, "mode");
-                    let mode = self.string(mode, &join(&rollover_path, "mode"));
-                    let cap = self.get(&r, &rollover_path, "cap");
-                    let cap = self.uint(cap, &join(&rollover_path, "cap"));
-                    match (mode.as_deref(), cap) {
-                        (Some("none"), None) | (None, _) => Rollover::None,
-                        (Some("full"), None) => Rollover::Full,
-                        (Some("capped"), Some(cap)) => Rollover::Capped { cap },
-                        (Some(other), _) => {
-                            self.error(
-                                r_span,
-                                &rollover_path,
-                                format!(
-                                    "rollover {} is not one of {{ mode = \"none\" }}, {{ mode = \"full\" }}, {{ mode = \"capped\", cap = N }}",
-                                    echo(other)
-                                ),
-                            );
-                            Rollover::None
-                        }
-                    }
-                }
-            },
-        };
-        let every = self.get(t, path, "every");
-        let every = self.named(
-            every,
-            &join(path, "every"),
-            Every::from_name,
-            "unknown period",
-            "once, day, month or year",
-        );
-        let mut allowance = Allowance {
-            id,
-            source: source.unwrap_or(GrantSource::Promo),
-            amount,
-            per_seat,
-            priority,
-            rollover,
-            every,
-        };
-        // Written out in the canonical form, so leaving `every` to its
-        // default and stating the default give one fingerprint.
-        allowance.every = Some(allowance.period());
-        allowance
-    }
-
     fn string_list(&mut self, value: Option<&T>, path: &str) -> Vec<String> {
         let Some(value) = value else {
             return Vec::new();
@@ -860,150 +589,6 @@ impl<T: Tree> Loader<T> {
         }
     }
 
-    fn product(&mut self, t: &[Entry<'_, T>], span: Range<usize>, path: &str) -> Product {
-        const KEYS: &[&str] = &[
-            "id",
-            "name",
-            "studio",
-            "tier",
-            "meter",
-            "price",
-            "per",
-            "minimum",
-            "quantity",
-            "outputs",
-            "resolutions",
-            "default_resolution",
-            "options",
-        ];
-        self.check_keys(t, path, KEYS);
-        let p = |key: &'static str| join(path, Self::key(key));
-        let id = self.required(t, &span, path, "id");
-        let id = self.string(id, &p("id")).unwrap_or_default();
-        let name = self.required(t, &span, path, "name");
-        let name = self.string(name, &p("name")).unwrap_or_default();
-        let studio_value = self.required(t, &span, path, "studio");
-        let studio = self.named(
-            studio_value,
-            &p("studio"),
-            Studio::from_name,
-            "unknown value",
-            "image, video, music, voice, text or edit",
-        );
-        let tier = self.required(t, &span, path, "tier");
-        let tier = self.string(tier, &p("tier")).unwrap_or_default();
-        let meter_value = self.required(t, &span, path, "meter");
-        let meter = self.named(
-            meter_value,
-            &p("meter"),
-            Meter::from_name,
-            "unknown value",
-            "image, second, character, token, megapixel or call",
-        );
-        let price = self.required(t, &span, path, "price");
-        let price = self.uint(price, &p("price")).unwrap_or(0);
-        let per = self.defaulted(t, &span, path, "per");
-        let per = if per.is_some() {
-            self.uint(per, &p("per")).unwrap_or(1)
-        } else {
-            1
-        };
-        let minimum = self.defaulted(t, &span, path, "minimum");
-        let minimum = self.uint(minimum, &p("minimum")).unwrap_or(0);
-
-        let quantity_value = self.get(t, path, "quantity");
-        let quantity = match self.table(quantity_value, &p("quantity")) {
-            Some((q, q_span)) => {
-                let qp = p("quantity");
-                self.check_keys(&q, &qp, &["min", "max", "default", "step"]);
-                let min = self.defaulted(&q, &q_span, &qp, "min");
-                let min = if min.is_some() {
-                    self.uint(min, &join(&qp, "min")).unwrap_or(1)
-                } else {
-                    1
-                };
-                let max = self.required(&q, &q_span, &qp, "max");
-                let max = self.uint(max, &join(&qp, "max")).unwrap_or(min);
-                let default = self.get(&q, &qp, "default");
-                let default = self.uint(default, &join(&qp, "default"));
-                let step = self.defaulted(&q, &q_span, &qp, "step");
-                let step = if step.is_some() {
-                    self.uint(step, &join(&qp, "step")).unwrap_or(1)
-                } else {
-                    1
-                };
-                Some(QuantityLimits {
-                    min,
-                    max,
-                    default,
-                    step,
-                })
-            }
-            None => None,
-        };
-
-        let outputs_value = self.defaulted(t, &span, path, "outputs");
-        let outputs = match self.table(outputs_value, &p("outputs")) {
-            Some((o, o_span)) => {
-                let op = p("outputs");
-                self.check_keys(&o, &op, &["max", "default"]);
-                let max = self.defaulted(&o, &o_span, &op, "max");
-                let max = self.uint(max, &join(&op, "max")).unwrap_or(1);
-                let default = self.defaulted(&o, &o_span, &op, "default");
-                let default = self.uint(default, &join(&op, "default")).unwrap_or(1);
-                OutputLimits { max, default }
-            }
-            None => OutputLimits::default(),
-        };
-
-        let resolutions_value = self.defaulted(t, &span, path, "resolutions");
-        let resolutions = match self.table(resolutions_value, &p("resolutions")) {
-            Some((r, _)) => self.multipliers(&r, &p("resolutions")),
-            None => BTreeMap::new(),
-        };
-        let default_resolution = self.get(t, path, "default_resolution");
-        let default_resolution = self.string(default_resolution, &p("default_resolution"));
-
-        let mut options = BTreeMap::new();
-        let options_value = self.defaulted(t, &span, path, "options");
-        if let Some((o, _)) = self.table(options_value, &p("options")) {
-            for entry in &o {
-                let op = join(&p("options"), entry.key);
-                self.record(&op, entry.value.span());
-                let Some((ot, ot_span)) = self.table(Some(entry.value), &op) else {
-                    continue;
-                };
-                self.check_keys(&ot, &op, &["default", "values"]);
-                let default = self.required(&ot, &ot_span, &op, "default");
-                let default = self
-                    .option_value(default, &join(&op, "default"))
-                    .unwrap_or_default();
-                let values = self.required(&ot, &ot_span, &op, "values");
-                let values = match self.table(values, &join(&op, "values")) {
-                    Some((v, _)) => self.multipliers(&v, &join(&op, "values")),
-                    None => BTreeMap::new(),
-                };
-                options.insert(entry.key.into(), ProductOption { default, values });
-            }
-        }
-
-        Product {
-            id: id.into(),
-            name,
-            studio: studio.unwrap_or(Studio::Image),
-            tier: tier.into(),
-            meter: meter.unwrap_or(Meter::Image),
-            price,
-            per,
-            minimum,
-            quantity,
-            outputs,
-            resolutions,
-            default_resolution,
-            options,
-        }
-    }
-
     /// A string naming one of a fixed set (`studio`, `meter`, `rounding`).
     fn named<N>(
         &mut self,
@@ -1025,138 +610,11 @@ impl<T: Tree> Loader<T> {
         }
         parsed
     }
-
-    /// An option's default: a string, or (in TOML) an integer or boolean
-    /// taken as its text.
-    fn option_value(&mut self, value: Option<&T>, path: &str) -> Option<String> {
-        let value = value?;
-        if !T::JSON {
-            match value.kind() {
-                Kind::Int(text, 10) => return Some(text.trim_start_matches('+').to_string()),
-                Kind::Bool(b) => return Some(if b { "true" } else { "false" }.to_string()),
-                _ => {}
-            }
-        }
-        self.string(Some(value), path)
-    }
-
-    fn multipliers(
-        &mut self,
-        table: &[Entry<'_, T>],
-        path: &str,
-    ) -> BTreeMap<Arc<str>, Multiplier> {
-        let mut out = BTreeMap::new();
-        for entry in table {
-            let kp = join(path, entry.key);
-            self.record(&kp, entry.value.span());
-            // An invalid multiplier keeps its key (as 1) so that a default
-            // naming it is not reported twice.
-            let m = self.multiplier(entry.value, &kp);
-            out.insert(entry.key.into(), m);
-        }
-        out
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
-
-    fn errors(value: serde_json::Value) -> Vec<String> {
-        match load_json(&value) {
-            Ok(_) => Vec::new(),
-            Err(e) => e.diagnostics().iter().map(|d| d.to_string()).collect(),
-        }
-    }
-
-    fn good() -> serde_json::Value {
-        let catalog = Catalog::new(crate::catalog::tests::sample_spec()).unwrap();
-        serde_json::from_str(&catalog.to_canonical_json()).unwrap()
-    }
-
-    #[test]
-    fn json_reports_every_mistake_with_its_path() {
-        let mut doc = good();
-        doc["products"][0]["price"] = json!(-3);
-        doc["products"][1]["colour"] = json!("red");
-        doc["products"][1]["defaultResolution"] = json!(7);
-        doc["products"][1]["resolutions"]["720p"] = json!(1.5);
-        doc["decimals"] = json!("two");
-        let found = errors(doc);
-        assert_eq!(
-            found,
-            [
-                "decimals: expected a non-negative integer, found string",
-                "products[0].price: must not be negative, found -3",
-                "unknown key \"colour\" in products[1] (expected one of: id, name, studio, tier, meter, price, per, minimum, quantity, outputs, resolutions, defaultResolution, options)",
-                "products[1].resolutions.720p: expected a decimal string like \"1.25\", found number",
-                "products[1].defaultResolution: expected a string, found integer",
-            ]
-        );
-    }
-
-    #[test]
-    fn json_requires_every_field_but_null_options_are_absent() {
-        let mut doc = good();
-        doc["products"][0].as_object_mut().unwrap().remove("per");
-        assert!(doc["products"][0]["quantity"].is_null());
-        let found = errors(doc);
-        assert_eq!(found, ["missing key `per` in products[0]"]);
-    }
-
-    #[test]
-    fn json_semantic_findings_use_camel_case_paths() {
-        let mut doc = good();
-        doc["products"][1]["defaultResolution"] = json!("4k");
-        doc.as_object_mut().unwrap().remove("fingerprint");
-        let found = errors(doc);
-        assert_eq!(found.len(), 1, "{found:#?}");
-        assert!(
-            found[0].starts_with("products[1].defaultResolution: default resolution \"4k\""),
-            "{}",
-            found[0]
-        );
-    }
-
-    #[test]
-    fn json_that_is_not_an_object_is_refused() {
-        assert_eq!(
-            errors(json!([1])),
-            ["a catalog must be an object, found array"]
-        );
-    }
-
-    #[test]
-    fn wallet_section_errors_carry_camel_case_json_paths() {
-        let mut json = good();
-        json["wallet"] = serde_json::json!({
-            "burnOrder": ["daily", "weekly"],
-            "allowances": [{"id": "m", "source": "monthly", "amount": -1, "perSeat": false, "priority": 0,
-                            "rollover": {"mode": "capped", "cap": 10}}]
-        });
-        let found = errors(json);
-        assert_eq!(found.len(), 2, "{found:#?}");
-        assert!(
-            found[0].starts_with("wallet.burnOrder[1]: unknown source \"weekly\""),
-            "{}",
-            found[0]
-        );
-        assert!(
-            found[1].starts_with("wallet.allowances[0].amount: must not be negative"),
-            "{}",
-            found[1]
-        );
-        let mut dup = good();
-        dup["wallet"] = serde_json::json!({"burnOrder": ["daily", "daily"], "allowances": []});
-        let found = errors(dup);
-        assert_eq!(found.len(), 1, "{found:#?}");
-        assert!(
-            found[0].starts_with("wallet: burnOrder[1]: source daily is listed twice"),
-            "{}",
-            found[0]
-        );
-    }
 
     #[test]
     fn related_paths() {

@@ -45,13 +45,56 @@ use crate::catalog::{Catalog, Plan};
 use crate::error::{ErrorCode, QuoteError, echo};
 use crate::quote::{Quote, quote};
 use crate::request::Request;
+use serde::{Deserialize, Serialize};
+use std::ops::Deref;
+
+/// A quote with a plan's answers: what [`quote_for`] returns.
+///
+/// The price itself ([`Quote`]) knows nothing of plans; this wraps it. On
+/// the wire it is one object: the quote's fields, then `entitlement` and
+/// `credits`, each only when asked for — the same JSON, key for key and in
+/// the same order, as a quote that carried them. It derefs to the
+/// [`Quote`], so `q.total` and `q.lines` read as before.
+#[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanQuote {
+    /// The price.
+    #[serde(flatten)]
+    pub quote: Quote,
+    /// The plan's verdict, when a plan was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entitlement: Option<Entitlement>,
+    /// Whether the given balance covers the total, and what would fix it
+    /// when it does not, when a balance was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credits: Option<CreditCheck>,
+}
+
+impl Deref for PlanQuote {
+    type Target = Quote;
+
+    fn deref(&self) -> &Quote {
+        &self.quote
+    }
+}
+
+impl From<Quote> for PlanQuote {
+    /// The quote with no plan answers.
+    fn from(quote: Quote) -> PlanQuote {
+        PlanQuote {
+            quote,
+            entitlement: None,
+            credits: None,
+        }
+    }
+}
 
 /// What to check a quote against, besides pricing it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct QuoteOptions {
-    /// The user's plan: adds `entitlement` to the quote.
+    /// The user's plan: adds `entitlement` to the answer.
     pub plan: Option<String>,
-    /// The wallet's available credits: adds `credits` to the quote.
+    /// The wallet's available credits: adds `credits` to the answer.
     pub balance: Option<u64>,
 }
 
@@ -126,14 +169,15 @@ pub fn find_plan<'a>(catalog: &'a Catalog, id: &str) -> Result<&'a Plan, QuoteEr
 }
 
 /// Prices `request` and, per `options`, checks it against a plan and a
-/// balance. Without options this is exactly [`quote`]. Errors are
+/// balance. Without options this is exactly [`quote`] (with no plan
+/// answers). Errors are
 /// [`quote`]'s, plus `unknown_plan` and `invalid_amount` (a balance above
 /// 2^53 − 1).
 pub fn quote_for(
     catalog: &Catalog,
     request: &Request,
     options: &QuoteOptions,
-) -> Result<Quote, QuoteError> {
+) -> Result<PlanQuote, QuoteError> {
     let plan = match &options.plan {
         Some(id) => Some(find_plan(catalog, id)?),
         None => None,
@@ -147,12 +191,14 @@ pub fn quote_for(
             ));
         }
     }
-    let mut priced = quote(catalog, request)?;
-    if let Some(plan) = plan {
-        priced.entitlement = Some(entitlement(catalog, plan, &priced, request));
-    }
-    if let Some(balance) = options.balance {
-        priced.credits = Some(credit_check(catalog, &priced, request, plan, balance));
-    }
-    Ok(priced)
+    let priced = quote(catalog, request)?;
+    let entitlement = plan.map(|plan| entitlement(catalog, plan, &priced, request));
+    let credits = options
+        .balance
+        .map(|balance| credit_check(catalog, &priced, request, plan, balance));
+    Ok(PlanQuote {
+        quote: priced,
+        entitlement,
+        credits,
+    })
 }

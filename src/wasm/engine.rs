@@ -71,7 +71,7 @@ impl Engine {
     /// else if (!q.credits.enough) showTopUp(q.credits.packs, q.credits.plans);
     /// ```
     #[cfg(feature = "plans")]
-    #[wasm_bindgen(unchecked_return_type = "Quote")]
+    #[wasm_bindgen(unchecked_return_type = "PlanQuote")]
     pub fn quote(
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestSpec")] request: &JsValue,

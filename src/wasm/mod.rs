@@ -42,6 +42,12 @@ export interface QuoteOptions {
   /** Credits available in the user's wallet: adds `credits` (shortfall, packs, plans). */
   balance?: number | null;
 }
+/**
+ * In the full engine a `Quote` may carry the plan's answers, as a
+ * `PlanQuote` (what `engine.quote(request, options)` returns) does, so
+ * code typed with `Quote` reads them too.
+ */
+export interface Quote extends Partial<Pick<PlanQuote, "entitlement" | "credits">> {}
 "#;
 
 /// Logs panics to the console in debug builds (release builds abort with a
