@@ -36,7 +36,12 @@ static CATALOGS: LazyLock<Vec<Catalog>> = LazyLock::new(|| {
     ]
     .iter()
     .map(|f| {
-        Catalog::from_toml_file(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f)).unwrap()
+        Catalog::from_toml(
+            &std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(f))
+                .unwrap(),
+            f,
+        )
+        .unwrap()
     })
     .collect()
 });

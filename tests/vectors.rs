@@ -55,7 +55,8 @@ fn updating() -> bool {
 fn load_catalog(doc: &Value, dir: &Path) -> Catalog {
     let json_path = dir.join(doc["catalog"].as_str().unwrap());
     let source = root().join(doc["catalogSource"].as_str().unwrap());
-    let canonical = Catalog::from_toml_file(&source)
+    let text = std::fs::read_to_string(&source).unwrap();
+    let canonical = Catalog::from_toml(&text, &source.display().to_string())
         .unwrap()
         .to_canonical_json();
     if updating() {

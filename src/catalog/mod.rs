@@ -383,15 +383,6 @@ impl Catalog {
         toml_source::load(text, file)
     }
 
-    /// Reads and parses a TOML catalog file.
-    #[cfg(feature = "native")]
-    pub fn from_toml_file(path: &std::path::Path) -> Result<Catalog, CatalogError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            CatalogError::io(format!("{}: cannot read catalog: {e}", path.display()))
-        })?;
-        Catalog::from_toml(&text, &path.display().to_string())
-    }
-
     /// The catalog's content.
     pub fn spec(&self) -> &CatalogSpec {
         &self.spec

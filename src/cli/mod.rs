@@ -21,13 +21,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Loads a TOML catalog, or a JSON one when the file ends in `.json`.
 pub fn load_catalog(path: &Path) -> Result<Catalog, CatalogError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CatalogError::io(format!("{}: cannot read catalog: {e}", path.display())))?;
     if path.extension().is_some_and(|e| e == "json") {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            CatalogError::io(format!("{}: cannot read catalog: {e}", path.display()))
-        })?;
         Catalog::from_json_str(&text)
     } else {
-        Catalog::from_toml_file(path)
+        Catalog::from_toml(&text, &path.display().to_string())
     }
 }
 

@@ -45,7 +45,9 @@ pub fn catalog(name: &str) -> Catalog {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("examples")
         .join(format!("{name}.toml"));
-    Catalog::from_toml_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Catalog::from_toml(&text, &path.display().to_string())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// A request from its JSON text.
