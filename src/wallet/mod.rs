@@ -103,6 +103,7 @@ mod error;
 mod expire;
 mod grant;
 mod hold;
+mod index;
 mod ledger;
 mod policy;
 mod refill;
@@ -126,6 +127,7 @@ pub use refill::Refill;
 pub use time::{MAX_ID_LEN, MAX_TEXT_LEN, MAX_TIME, Millis};
 
 use crate::error::ErrorCode;
+use index::Index;
 use refill::RefillState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -142,6 +144,11 @@ pub struct Wallet {
     refills: BTreeMap<String, RefillState>,
     /// Sum of every grant's amount; at most 2^53 − 1.
     granted: u64,
+    /// The live part, indexed: open grants in burn order, pending holds and
+    /// expiring grants by time, totals per source.
+    index: Index,
+    /// The log: every entry, in order. Operations append to it and read
+    /// from it only to answer a retry with its original entry (by `seq`).
     entries: Vec<Entry>,
 }
 
@@ -205,6 +212,7 @@ impl Wallet {
     pub fn set_policy(&mut self, policy: WalletPolicy) -> Result<(), WalletError> {
         policy.validate()?;
         self.policy = policy;
+        self.reindex();
         Ok(())
     }
 
@@ -282,39 +290,37 @@ impl Wallet {
         })
     }
 
-    /// Runs one operation at `now`: checks the time, appends the expire
+    /// Runs one operation at `now`: checks the time, applies the expire
     /// entry due at `now` (if any), then asks `build` for the operation's
     /// entry given the wallet after that expiry and the entry's `seq`, and
     /// applies it. If `build` or `apply` fails, nothing changes — not even
-    /// the expiry.
+    /// the expiry: the expire entry is taken back (an undo that costs the
+    /// entry's size; the wallet is never copied).
     pub(crate) fn commit(
         &mut self,
         now: Millis,
         build: impl FnOnce(&Wallet, u64) -> Result<Entry, WalletError>,
     ) -> Result<Receipt, WalletError> {
         self.check_now(now)?;
-        match self.expiry_entry(now)? {
-            None => {
-                let entry = build(self, self.next_seq())?;
-                self.apply(entry.clone())?;
-                Ok(Receipt {
-                    entry,
-                    replayed: false,
-                    expired: None,
-                })
+        let expired = self.expiry_entry(now)?;
+        if let Some(expiry) = &expired {
+            self.apply(expiry.clone())?;
+        }
+        let outcome = build(self, self.next_seq()).and_then(|entry| {
+            self.apply(entry.clone())?;
+            Ok(entry)
+        });
+        match (outcome, &expired) {
+            (Ok(entry), _) => Ok(Receipt {
+                entry,
+                replayed: false,
+                expired,
+            }),
+            (Err(error), Some(Entry::Expire(expiry))) => {
+                self.unapply_expire(expiry)?;
+                Err(error)
             }
-            Some(expiry) => {
-                let mut next = self.clone();
-                next.apply(expiry.clone())?;
-                let entry = build(&next, next.next_seq())?;
-                next.apply(entry.clone())?;
-                *self = next;
-                Ok(Receipt {
-                    entry,
-                    replayed: false,
-                    expired: Some(expiry),
-                })
-            }
+            (Err(error), _) => Err(error),
         }
     }
 }
