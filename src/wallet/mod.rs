@@ -226,6 +226,8 @@ impl Wallet {
         entries: impl IntoIterator<Item = Entry>,
     ) -> Result<Wallet, WalletError> {
         let mut wallet = Wallet::new(policy)?;
+        let entries = entries.into_iter();
+        wallet.entries.reserve(entries.size_hint().0);
         for entry in entries {
             wallet.apply(entry)?;
         }
