@@ -11,6 +11,10 @@
 //! that follows, and the new entries folded into a replica give the same
 //! wallet. At the end of each case the whole ledger is replayed from JSON.
 //!
+//! CI runs 1,000 cases (over 100 k operations); `GENPRICE_LONG=1` runs
+//! 10,000 (over 1 M), best in release:
+//! `GENPRICE_LONG=1 cargo test --release --test wallet_properties -- --nocapture`.
+//!
 //! A failure prints the minimal failing sequence, and proptest saves its
 //! seed in `tests/wallet_properties.proptest-regressions`, replayed first on
 //! the next run.
@@ -33,7 +37,10 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+/// Cases in CI: at least 100 k operations.
 const CASES: u32 = 1000;
+/// Cases in the long mode (`GENPRICE_LONG=1`): at least 1 M operations.
+const LONG_CASES: u32 = 10_000;
 const MIN_OPS: usize = 100;
 const MAX_OPS: usize = 130;
 /// Length of a refill period in these tests (ms).
@@ -960,10 +967,21 @@ fn run_case(
     Ok(())
 }
 
+/// The long mode: `GENPRICE_LONG=1 cargo test --release --test
+/// wallet_properties -- --nocapture` runs ten times the cases.
+fn long_mode() -> bool {
+    std::env::var("GENPRICE_LONG").is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
 #[test]
 fn wallet_matches_reference_model() {
+    let (cases, least) = if long_mode() {
+        (LONG_CASES, 1_000_000)
+    } else {
+        (CASES, 100_000)
+    };
     let config = Config {
-        cases: CASES,
+        cases,
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
             "tests/wallet_properties.proptest-regressions",
         ))),
@@ -985,12 +1003,12 @@ fn wallet_matches_reference_model() {
         panic!("{e}");
     }
     println!(
-        "wallet model test: {} operations in {CASES} cases, {:.1?}",
+        "wallet model test: {} operations in {cases} cases, {:.1?}",
         ops.get(),
         started.elapsed()
     );
     for (outcome, n) in outcomes.borrow().iter() {
         println!("  {n:>6}  {outcome}");
     }
-    assert!(ops.get() >= 100_000, "only {} operations", ops.get());
+    assert!(ops.get() >= least, "only {} operations", ops.get());
 }

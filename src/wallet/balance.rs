@@ -1,7 +1,7 @@
 //! [`Wallet::balance`]: what a sidebar and a credits modal show — totals,
 //! a breakdown per source and per grant, and the next expiry.
 
-use super::burn::burn_cmp;
+use super::index::{Figures, slot};
 use super::{GrantSource, GrantState, Millis, Wallet, WalletError};
 use serde::{Deserialize, Serialize};
 
@@ -98,9 +98,10 @@ pub struct GrantBalance {
 }
 
 impl GrantBalance {
-    fn of(g: &GrantState, now: Millis) -> GrantBalance {
+    /// The balance of `g` whose figures at `now` are `f`.
+    fn of(g: &GrantState, f: &Figures, now: Millis) -> GrantBalance {
         let upcoming = if g.grant.effective_at > now {
-            g.available
+            f.available
         } else {
             0
         };
@@ -110,76 +111,73 @@ impl GrantBalance {
             priority: g.grant.priority,
             effective_at: g.grant.effective_at,
             expires_at: g.grant.expires_at,
-            granted: g.grant.amount,
-            available: g.available - upcoming,
+            granted: f.granted,
+            available: f.available.saturating_sub(upcoming),
             upcoming,
-            held: g.held,
-            spent: g.spent,
-            expired: g.expired,
+            held: f.held,
+            spent: f.spent,
+            expired: f.expired,
         }
+    }
+}
+
+impl SourceBalance {
+    fn of(source: GrantSource, f: &Figures) -> SourceBalance {
+        SourceBalance {
+            source,
+            granted: f.granted,
+            available: f.available,
+            upcoming: 0,
+            held: f.held,
+            spent: f.spent,
+            expired: f.expired,
+        }
+    }
+
+    /// Replaces a grant's recorded figures (`before`) by its figures at
+    /// the balance's time (`after`, split into available and upcoming).
+    fn count(&mut self, before: &Figures, after: &GrantBalance) {
+        // Every figure of a source includes the grant's recorded one, and
+        // the wallet's total granted is at most 2^53 − 1: nothing saturates.
+        let swap = |total: u64, old: u64, new: u64| total.saturating_sub(old).saturating_add(new);
+        self.available = swap(self.available, before.available, after.available);
+        self.upcoming = self.upcoming.saturating_add(after.upcoming);
+        self.held = swap(self.held, before.held, after.held);
+        self.spent = swap(self.spent, before.spent, after.spent);
+        self.expired = swap(self.expired, before.expired, after.expired);
     }
 }
 
 impl Wallet {
     /// The balance at `now`, counting as expired what has expired by then
     /// (even if no expire entry records it yet) and as available what
-    /// timed-out holds give back. Changes nothing.
+    /// timed-out holds give back. Changes nothing and copies nothing: the
+    /// totals per source are kept as the wallet changes, and only the open
+    /// grants (credits available or held) are visited.
     ///
     /// Errors: `invalid_time`, `time_before_last_entry`.
     pub fn balance(&self, now: Millis) -> Result<Balance, WalletError> {
-        let view = self.view(now)?;
-        let mut states: Vec<&GrantState> = view.grants.values().collect();
-        states.sort_by(|a, b| burn_cmp(&view.policy, a, b));
-        let mut balance = Balance {
-            at: now,
-            granted: 0,
-            available: 0,
-            upcoming: 0,
-            held: 0,
-            spent: 0,
-            expired: 0,
-            next_expiry: None,
-            sources: Vec::new(),
-            grants: Vec::new(),
-        };
+        let due = self.due(now)?;
         let mut sources: Vec<SourceBalance> = GrantSource::ALL
             .into_iter()
-            .map(|source| SourceBalance {
-                source,
-                granted: 0,
-                available: 0,
-                upcoming: 0,
-                held: 0,
-                spent: 0,
-                expired: 0,
-            })
+            .zip(&self.index.sources)
+            .map(|(source, f)| SourceBalance::of(source, f))
             .collect();
-        // The wallet's total granted is at most 2^53 − 1, so no sum of its
-        // parts can overflow: these additions cannot saturate.
-        for state in states {
-            let g = GrantBalance::of(state, now);
-            balance.granted = balance.granted.saturating_add(g.granted);
-            balance.available = balance.available.saturating_add(g.available);
-            balance.upcoming = balance.upcoming.saturating_add(g.upcoming);
-            balance.held = balance.held.saturating_add(g.held);
-            balance.spent = balance.spent.saturating_add(g.spent);
-            balance.expired = balance.expired.saturating_add(g.expired);
-            if let Some(s) = sources.iter_mut().find(|s| s.source == g.source) {
-                s.granted = s.granted.saturating_add(g.granted);
-                s.available = s.available.saturating_add(g.available);
-                s.upcoming = s.upcoming.saturating_add(g.upcoming);
-                s.held = s.held.saturating_add(g.held);
-                s.spent = s.spent.saturating_add(g.spent);
-                s.expired = s.expired.saturating_add(g.expired);
+        let mut grants = Vec::new();
+        let mut next_expiry: Option<NextExpiry> = None;
+        for state in self.open_grants() {
+            let g = GrantBalance::of(state, &due.after(state)?, now);
+            if let Some(s) = sources.get_mut(slot(g.source)) {
+                s.count(&Figures::of(state), &g);
             }
             if let (Some(at), true) = (g.expires_at, g.available > 0) {
-                match &mut balance.next_expiry {
+                match &mut next_expiry {
                     Some(next) if next.at == at => {
                         next.amount = next.amount.saturating_add(g.available);
                     }
                     Some(next) if next.at < at => {}
                     _ => {
-                        balance.next_expiry = Some(NextExpiry {
+                        next_expiry = Some(NextExpiry {
                             at,
                             amount: g.available,
                         })
@@ -187,10 +185,27 @@ impl Wallet {
                 }
             }
             if g.available > 0 || g.upcoming > 0 || g.held > 0 {
-                balance.grants.push(g);
+                grants.push(g);
             }
         }
-        balance.sources = sources.into_iter().filter(|s| s.granted > 0).collect();
-        Ok(balance)
+        // The wallet's total granted is at most 2^53 − 1, so no sum of its
+        // parts can overflow: these additions cannot saturate.
+        let total = |figure: fn(&SourceBalance) -> u64| {
+            sources
+                .iter()
+                .fold(0u64, |sum, s| sum.saturating_add(figure(s)))
+        };
+        Ok(Balance {
+            at: now,
+            granted: total(|s| s.granted),
+            available: total(|s| s.available),
+            upcoming: total(|s| s.upcoming),
+            held: total(|s| s.held),
+            spent: total(|s| s.spent),
+            expired: total(|s| s.expired),
+            next_expiry,
+            sources: sources.into_iter().filter(|s| s.granted > 0).collect(),
+            grants,
+        })
     }
 }

@@ -5,9 +5,9 @@
 //! time, then id. A policy's `burnOrder` puts its listed sources first, in
 //! its order, and keeps the default order within each source.
 
-use super::{Allocation, GrantSource, GrantState, Millis, Wallet, WalletError, WalletPolicy};
+use super::expire::Due;
+use super::{Allocation, GrantSource, GrantState, Millis, Wallet, WalletError};
 use serde::{Deserialize, Serialize};
-use std::cmp::Ordering;
 
 /// What a spend of `amount` would draw, without changing anything: "this
 /// will use 40 daily + 60 monthly credits, leaving 312".
@@ -38,55 +38,54 @@ pub struct SourceAmount {
     pub amount: u64,
 }
 
-/// Compares two grants by the policy's burn order: first drawn first.
-pub(crate) fn burn_cmp(policy: &WalletPolicy, a: &GrantState, b: &GrantState) -> Ordering {
-    let key = |g: &GrantState| {
-        let grant = &g.grant;
-        (
-            policy.source_rank(grant.source),
-            grant.expires_at.is_none(),
-            grant.expires_at.unwrap_or(0),
-            grant.priority,
-            grant.effective_at,
-        )
-    };
-    key(a)
-        .cmp(&key(b))
-        .then_with(|| a.grant.id.cmp(&b.grant.id))
-}
-
 impl Wallet {
-    /// The grants with credits spendable at `now`, in burn order.
-    pub(crate) fn burn_sequence(&self, now: Millis) -> Vec<&GrantState> {
-        let mut grants: Vec<&GrantState> = self
-            .grants
-            .values()
-            .filter(|g| g.available > 0 && g.grant.is_usable_at(now))
-            .collect();
-        grants.sort_by(|a, b| burn_cmp(&self.policy, a, b));
-        grants
+    /// The grants with credits spendable at `now`, in burn order, with
+    /// what each can spend once `due` is counted. Walks the open grants
+    /// (those with credits available or held), never a closed one.
+    pub(crate) fn burn_sequence(
+        &self,
+        now: Millis,
+        due: &Due,
+    ) -> Result<Vec<(&GrantState, u64)>, WalletError> {
+        let mut sequence = Vec::new();
+        for g in self.open_grants() {
+            if !g.grant.is_usable_at(now) {
+                continue;
+            }
+            let available = due.after(g)?.available;
+            if available > 0 {
+                sequence.push((g, available));
+            }
+        }
+        Ok(sequence)
     }
 
-    /// Credits spendable at `now` (as recorded: call on a swept view).
-    pub(crate) fn spendable(&self, now: Millis) -> u64 {
-        self.burn_sequence(now)
+    /// Credits spendable at `now`, counting `due`.
+    pub(crate) fn spendable(&self, now: Millis, due: &Due) -> Result<u64, WalletError> {
+        Ok(self
+            .burn_sequence(now, due)?
             .iter()
-            .fold(0u64, |sum, g| sum.saturating_add(g.available))
+            .fold(0u64, |sum, (_, available)| sum.saturating_add(*available)))
     }
 
-    /// Draws `amount` in burn order, or `insufficient_credits`.
+    /// Draws `amount` in burn order at `now`, counting `due`, or
+    /// `insufficient_credits`.
     pub(crate) fn allocate(
         &self,
         amount: u64,
         now: Millis,
+        due: &Due,
     ) -> Result<Vec<Allocation>, WalletError> {
         let mut allocations = Vec::new();
         let mut left = amount;
-        for g in self.burn_sequence(now) {
+        let mut total = 0u64;
+        for (g, available) in self.burn_sequence(now, due)? {
             if left == 0 {
                 break;
             }
-            let take = left.min(g.available);
+            // Complete whenever it is read: an error walks every grant.
+            total = total.saturating_add(available);
+            let take = left.min(available);
             left -= take;
             allocations.push(Allocation {
                 grant: g.grant.id.clone(),
@@ -95,7 +94,7 @@ impl Wallet {
             });
         }
         if left > 0 {
-            return Err(WalletError::insufficient(amount, self.spendable(now)));
+            return Err(WalletError::insufficient(amount, total));
         }
         Ok(allocations)
     }
@@ -109,9 +108,9 @@ impl Wallet {
     /// `time_before_last_entry`.
     pub fn preview(&self, amount: u64, now: Millis) -> Result<Preview, WalletError> {
         super::time::check_amount(amount, "amount")?;
-        let view = self.view(now)?;
-        let allocations = view.allocate(amount, now)?;
-        let before = view.spendable(now);
+        let due = self.due(now)?;
+        let allocations = self.allocate(amount, now, &due)?;
+        let before = self.spendable(now, &due)?;
         let mut sources: Vec<SourceAmount> = Vec::new();
         for a in &allocations {
             match sources.iter_mut().find(|s| s.source == a.source) {

@@ -124,7 +124,7 @@ impl Wallet {
             }
         };
         self.commit(now, |wallet, seq| {
-            let allocations = wallet.allocate(request.amount, now)?;
+            let allocations = wallet.allocate(request.amount, now, &wallet.due(now)?)?;
             Ok(Entry::Hold(HoldEntry {
                 seq,
                 at: now,

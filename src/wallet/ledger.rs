@@ -297,7 +297,7 @@ enum Resolution {
     Expire,
 }
 
-fn bad(message: impl Into<String>) -> WalletError {
+pub(crate) fn bad(message: impl Into<String>) -> WalletError {
     WalletError::ledger(message)
 }
 
@@ -535,25 +535,26 @@ impl Wallet {
             Entry::Grant(e) => self.insert_grant(&e.grant, &e.metadata, e.seq),
             Entry::Hold(e) => {
                 for a in &e.allocations {
-                    let g = self.grant_mut(&a.grant)?;
-                    g.available = sub(g.available, a.amount)?;
-                    g.held = add(g.held, a.amount)?;
+                    self.change_grant(&a.grant, |g| {
+                        g.available = sub(g.available, a.amount)?;
+                        g.held = add(g.held, a.amount)?;
+                        Ok(())
+                    })?;
                 }
-                self.holds.insert(
-                    e.hold.clone(),
-                    HoldState {
-                        id: e.hold.clone(),
-                        amount: e.amount,
-                        ttl: e.ttl,
-                        created_at: e.at,
-                        expires_at: e.expires_at,
-                        allocations: e.allocations.clone(),
-                        metadata: e.metadata.clone(),
-                        status: HoldStatus::Pending,
-                        seq: e.seq,
-                        resolved_seq: None,
-                    },
-                );
+                let hold = HoldState {
+                    id: e.hold.clone(),
+                    amount: e.amount,
+                    ttl: e.ttl,
+                    created_at: e.at,
+                    expires_at: e.expires_at,
+                    allocations: e.allocations.clone(),
+                    metadata: e.metadata.clone(),
+                    status: HoldStatus::Pending,
+                    seq: e.seq,
+                    resolved_seq: None,
+                };
+                self.index.track_hold(&hold);
+                self.holds.insert(e.hold.clone(), hold);
                 Ok(())
             }
             Entry::Settle(e) => self.resolve(
@@ -583,6 +584,8 @@ impl Wallet {
                         allowance: e.allowance.clone(),
                         period: e.period.clone(),
                         start: e.start,
+                        end: e.end,
+                        seats: e.seats,
                         grant: e.grant.id.clone(),
                         seq: e.seq,
                     },
@@ -592,12 +595,6 @@ impl Wallet {
         }
     }
 
-    fn grant_mut(&mut self, id: &str) -> Result<&mut GrantState, WalletError> {
-        self.grants
-            .get_mut(id)
-            .ok_or_else(|| bad(format!("unknown grant \"{id}\"")))
-    }
-
     fn insert_grant(
         &mut self,
         grant: &Grant,
@@ -605,26 +602,23 @@ impl Wallet {
         seq: u64,
     ) -> Result<(), WalletError> {
         self.granted = add(self.granted, grant.amount)?;
-        self.grants.insert(
-            grant.id.clone(),
-            GrantState {
-                grant: grant.clone(),
-                available: grant.amount,
-                held: 0,
-                spent: 0,
-                expired: 0,
-                metadata: metadata.clone(),
-                seq,
-            },
-        );
-        Ok(())
+        self.track_new_grant(GrantState {
+            grant: grant.clone(),
+            available: grant.amount,
+            held: 0,
+            spent: 0,
+            expired: 0,
+            metadata: metadata.clone(),
+            seq,
+        })
     }
 
     fn forfeit(&mut self, f: &ExpiredGrant) -> Result<(), WalletError> {
-        let g = self.grant_mut(&f.grant)?;
-        g.available = sub(g.available, f.amount)?;
-        g.expired = add(g.expired, f.amount)?;
-        Ok(())
+        self.change_grant(&f.grant, |g| {
+            g.available = sub(g.available, f.amount)?;
+            g.expired = add(g.expired, f.amount)?;
+            Ok(())
+        })
     }
 
     fn resolve(
@@ -635,19 +629,60 @@ impl Wallet {
         seq: u64,
     ) -> Result<(), WalletError> {
         for line in lines {
-            let g = self.grant_mut(&line.grant)?;
-            let held = add(add(line.charged, line.returned)?, line.expired)?;
-            g.held = sub(g.held, held)?;
-            g.spent = add(g.spent, line.charged)?;
-            g.available = add(g.available, line.returned)?;
-            g.expired = add(g.expired, line.expired)?;
+            self.change_grant(&line.grant, |g| {
+                let held = add(add(line.charged, line.returned)?, line.expired)?;
+                g.held = sub(g.held, held)?;
+                g.spent = add(g.spent, line.charged)?;
+                g.available = add(g.available, line.returned)?;
+                g.expired = add(g.expired, line.expired)?;
+                Ok(())
+            })?;
         }
         let hold = self
             .holds
             .get_mut(id)
             .ok_or_else(|| bad(format!("unknown hold \"{id}\"")))?;
         hold.status = status;
-        hold.resolved_seq = Some(seq);
+        hold.resolved_seq = (status != HoldStatus::Pending).then_some(seq);
+        self.index.track_hold(hold);
+        Ok(())
+    }
+
+    /// Takes back the last entry, an expire entry just applied: the undo of
+    /// an operation that failed after expiring what was due. Costs the size
+    /// of the entry, not of the wallet.
+    pub(crate) fn unapply_expire(&mut self, e: &ExpireEntry) -> Result<(), WalletError> {
+        match self.entries.last() {
+            Some(Entry::Expire(last)) if last == e => {}
+            _ => return Err(bad("only the last expire entry can be taken back")),
+        }
+        for g in e.grants.iter().rev() {
+            self.change_grant(&g.grant, |f| {
+                f.expired = sub(f.expired, g.amount)?;
+                f.available = add(f.available, g.amount)?;
+                Ok(())
+            })?;
+        }
+        for h in e.holds.iter().rev() {
+            for line in h.lines.iter().rev() {
+                self.change_grant(&line.grant, |g| {
+                    let held = add(add(line.charged, line.returned)?, line.expired)?;
+                    g.held = add(g.held, held)?;
+                    g.spent = sub(g.spent, line.charged)?;
+                    g.available = sub(g.available, line.returned)?;
+                    g.expired = sub(g.expired, line.expired)?;
+                    Ok(())
+                })?;
+            }
+            let hold = self
+                .holds
+                .get_mut(&h.hold)
+                .ok_or_else(|| bad(format!("unknown hold \"{}\"", h.hold)))?;
+            hold.status = HoldStatus::Pending;
+            hold.resolved_seq = None;
+            self.index.track_hold(hold);
+        }
+        self.entries.pop();
         Ok(())
     }
 }

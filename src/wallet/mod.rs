@@ -34,6 +34,31 @@
 //! # Ok::<(), genprice::wallet::WalletError>(())
 //! ```
 //!
+//! # State, log and cost
+//!
+//! A wallet keeps its log (the entries) apart from its state (every grant
+//! with its figures, every hold with its status, every refill made) and
+//! indexes the live part of the state:
+//!
+//! - **open grants** (credits available or held), in burn order: a spend
+//!   walks them from the front; a spent-out or expired grant drops out;
+//! - **expiring grants** (credits available, an expiry) and **pending
+//!   holds**, each by `(expiresAt, id)`: the expire entry due at `now` is a
+//!   prefix of each;
+//! - **totals per source** of every grant's figures, kept as the wallet
+//!   changes, so a balance never visits a closed grant.
+//!
+//! So an operation costs what is live and what it names (`O(log n)` lookups
+//! by id), not the history. [`Wallet::balance`] and [`Wallet::preview`] count
+//! the expiry due at `now` as a per-grant adjustment instead of applying it
+//! to a copy. An operation applies the due expiry, then builds and applies
+//! its own entry; if that fails, the expire entry is taken back (an undo the
+//! size of that entry), so a failure changes nothing and nothing is ever
+//! copied. The log is read only to answer a retry with its original entry,
+//! by the `seq` the state records. `docs/wallet.md` ("State, log and what an
+//! operation costs") gives the cost model and how a store would keep this
+//! state in tables.
+//!
 //! # Invariants
 //!
 //! Each rule has a test of the same name (`src/wallet/tests.rs`,
@@ -82,7 +107,8 @@
 //! 16. **`time_never_goes_backwards`**: an operation or entry dated before
 //!     the last entry is refused (`time_before_last_entry`,
 //!     `invalid_ledger`).
-//! 17. **`failed_operation_changes_nothing`**.
+//! 17. **`failed_operation_changes_nothing`** (also after the expiry due
+//!     at its `now` was applied: it is taken back).
 //! 18. **`replay_rebuilds_identical_state`**: `from_entries(entries)` equals
 //!     the wallet that wrote them; an entry that does not follow from
 //!     the ones before is `invalid_ledger`.
@@ -103,6 +129,7 @@ mod error;
 mod expire;
 mod grant;
 mod hold;
+mod index;
 mod jsonl;
 mod ledger;
 mod policy;
@@ -128,9 +155,10 @@ pub use refill::Refill;
 pub use time::{MAX_ID_LEN, MAX_TEXT_LEN, MAX_TIME, Millis};
 
 use crate::error::ErrorCode;
+use index::Index;
 use refill::RefillState;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A credit wallet: its policy, and the state folded from its ledger.
 ///
@@ -139,11 +167,20 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wallet {
     policy: WalletPolicy,
-    grants: BTreeMap<String, GrantState>,
-    holds: BTreeMap<String, HoldState>,
+    /// Every grant, by id. Hashed: a lookup by id must not cost more as
+    /// the wallet ages (a B-tree of a million holds was a third of an
+    /// operation's time, in string comparisons).
+    grants: HashMap<String, GrantState>,
+    /// Every hold, by id; hashed like `grants`.
+    holds: HashMap<String, HoldState>,
     refills: BTreeMap<String, RefillState>,
     /// Sum of every grant's amount; at most 2^53 − 1.
     granted: u64,
+    /// The live part, indexed: open grants in burn order, pending holds and
+    /// expiring grants by time, totals per source.
+    index: Index,
+    /// The log: every entry, in order. Operations append to it and read
+    /// from it only to answer a retry with its original entry (by `seq`).
     entries: Vec<Entry>,
 }
 
@@ -191,6 +228,8 @@ impl Wallet {
         entries: impl IntoIterator<Item = Entry>,
     ) -> Result<Wallet, WalletError> {
         let mut wallet = Wallet::new(policy)?;
+        let entries = entries.into_iter();
+        wallet.entries.reserve(entries.size_hint().0);
         for entry in entries {
             wallet.apply(entry)?;
         }
@@ -207,6 +246,7 @@ impl Wallet {
     pub fn set_policy(&mut self, policy: WalletPolicy) -> Result<(), WalletError> {
         policy.validate()?;
         self.policy = policy;
+        self.reindex();
         Ok(())
     }
 
@@ -239,9 +279,11 @@ impl Wallet {
         self.grants.get(id)
     }
 
-    /// Every grant, by id.
+    /// Every grant, by id (sorted on each call: this walks the history).
     pub fn grants(&self) -> impl Iterator<Item = &GrantState> {
-        self.grants.values()
+        let mut grants: Vec<&GrantState> = self.grants.values().collect();
+        grants.sort_unstable_by(|a, b| a.grant.id.cmp(&b.grant.id));
+        grants.into_iter()
     }
 
     /// A hold and its outcome, by id.
@@ -249,9 +291,11 @@ impl Wallet {
         self.holds.get(id)
     }
 
-    /// Every hold, by id.
+    /// Every hold, by id (sorted on each call: this walks the history).
     pub fn holds(&self) -> impl Iterator<Item = &HoldState> {
-        self.holds.values()
+        let mut holds: Vec<&HoldState> = self.holds.values().collect();
+        holds.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        holds.into_iter()
     }
 
     /// Sum of every grant's amount.
@@ -284,39 +328,37 @@ impl Wallet {
         })
     }
 
-    /// Runs one operation at `now`: checks the time, appends the expire
+    /// Runs one operation at `now`: checks the time, applies the expire
     /// entry due at `now` (if any), then asks `build` for the operation's
     /// entry given the wallet after that expiry and the entry's `seq`, and
     /// applies it. If `build` or `apply` fails, nothing changes — not even
-    /// the expiry.
+    /// the expiry: the expire entry is taken back (an undo that costs the
+    /// entry's size; the wallet is never copied).
     pub(crate) fn commit(
         &mut self,
         now: Millis,
         build: impl FnOnce(&Wallet, u64) -> Result<Entry, WalletError>,
     ) -> Result<Receipt, WalletError> {
         self.check_now(now)?;
-        match self.expiry_entry(now)? {
-            None => {
-                let entry = build(self, self.next_seq())?;
-                self.apply(entry.clone())?;
-                Ok(Receipt {
-                    entry,
-                    replayed: false,
-                    expired: None,
-                })
+        let expired = self.expiry_entry(now)?;
+        if let Some(expiry) = &expired {
+            self.apply(expiry.clone())?;
+        }
+        let outcome = build(self, self.next_seq()).and_then(|entry| {
+            self.apply(entry.clone())?;
+            Ok(entry)
+        });
+        match (outcome, &expired) {
+            (Ok(entry), _) => Ok(Receipt {
+                entry,
+                replayed: false,
+                expired,
+            }),
+            (Err(error), Some(Entry::Expire(expiry))) => {
+                self.unapply_expire(expiry)?;
+                Err(error)
             }
-            Some(expiry) => {
-                let mut next = self.clone();
-                next.apply(expiry.clone())?;
-                let entry = build(&next, next.next_seq())?;
-                next.apply(entry.clone())?;
-                *self = next;
-                Ok(Receipt {
-                    entry,
-                    replayed: false,
-                    expired: Some(expiry),
-                })
-            }
+            (Err(error), _) => Err(error),
         }
     }
 }

@@ -44,6 +44,8 @@ pub(crate) struct RefillState {
     pub allowance: String,
     pub period: String,
     pub start: Millis,
+    pub end: Millis,
+    pub seats: u64,
     pub grant: String,
     pub seq: u64,
 }
@@ -83,13 +85,11 @@ impl Wallet {
         }
         let key = refill_key(&refill.allowance, &refill.period);
         if let Some(done) = self.refills.get(&key) {
-            if let Some(Entry::Refill(original)) = self.entry(done.seq) {
-                if original.start == refill.start
-                    && original.end == refill.end
-                    && original.seats == effective_seats(self, refill)
-                {
-                    return self.replay(done.seq);
-                }
+            if done.start == refill.start
+                && done.end == refill.end
+                && done.seats == effective_seats(self, refill)
+            {
+                return self.replay(done.seq);
             }
             return Err(WalletError::new(
                 ErrorCode::RefillConflict,
@@ -108,10 +108,15 @@ impl Wallet {
             })?
             .clone();
         if allowance.period() == Every::Once {
+            // Refill keys are `allowance/period` and an allowance has no
+            // `/`: its refills are one range of the map.
+            let prefix = format!("{}/", refill.allowance);
             if let Some(done) = self
                 .refills
-                .values()
-                .find(|r| r.allowance == refill.allowance)
+                .range(prefix..)
+                .next()
+                .map(|(_, r)| r)
+                .filter(|r| r.allowance == refill.allowance)
             {
                 return Err(WalletError::new(
                     ErrorCode::RefillConflict,
@@ -171,15 +176,20 @@ impl Wallet {
     }
 
     /// What the allowance's grants from periods starting before `start`
-    /// have available above `cap`, to forfeit oldest first.
+    /// have available above `cap`, to forfeit oldest first. Only open
+    /// grants can have credits available, so only they are visited (a
+    /// refill's grant id is its refill key).
     fn over_cap(&self, allowance: &str, start: Millis, cap: u64) -> Vec<ExpiredGrant> {
         let mut earlier: Vec<(Millis, &str, u64)> = self
-            .refills
-            .values()
-            .filter(|r| r.allowance == allowance && r.start < start)
-            .filter_map(|r| {
-                let g = self.grants.get(&r.grant)?;
-                (g.available > 0).then_some((r.start, r.grant.as_str(), g.available))
+            .open_grants()
+            .filter(|g| g.available > 0)
+            .filter_map(|g| {
+                let r = self.refills.get(&g.grant.id)?;
+                (r.allowance == allowance && r.start < start).then_some((
+                    r.start,
+                    r.grant.as_str(),
+                    g.available,
+                ))
             })
             .collect();
         earlier.sort();

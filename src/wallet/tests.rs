@@ -82,6 +82,7 @@ fn assert_conserved(w: &Wallet) {
         .map(|h| h.amount)
         .sum();
     assert_eq!(held, w.grants().map(|g| g.held).sum::<u64>());
+    assert_eq!(w.index, w.rebuilt_index().unwrap(), "indexes out of step");
 }
 
 fn assert_replays(w: &Wallet) {
@@ -691,6 +692,29 @@ fn failed_operation_changes_nothing() {
     ];
     assert!(failures.iter().all(Result::is_err));
     assert_eq!(w, before);
+    // Refused after the expiry due at its time (hold "h" and grant "daily")
+    // was applied: that expiry is taken back too, indexes included.
+    let balance = w.balance(2 * DAY).unwrap();
+    assert!(
+        w.hold(&hold_request("huge", 10_000, 1000), 2 * DAY)
+            .is_err()
+    );
+    assert_eq!(w, before);
+    assert_eq!(w.balance(2 * DAY).unwrap(), balance);
+    assert_conserved(&w);
+}
+
+#[test]
+fn burn_order_policy_change_reorders_the_open_grants() {
+    let mut w = three_balances();
+    assert_eq!(w.preview(10, 5).unwrap().allocations[0].grant, "daily");
+    let policy = WalletPolicy {
+        burn_order: vec![GrantSource::Topup],
+        ..WalletPolicy::default()
+    };
+    w.set_policy(policy).unwrap();
+    assert_conserved(&w);
+    assert_eq!(w.preview(10, 5).unwrap().allocations[0].grant, "topup");
 }
 
 #[test]
