@@ -61,7 +61,7 @@
 //!
 //! # Invariants
 //!
-//! Each rule has a test of the same name (`src/wallet/tests.rs`,
+//! Each rule has a test of the same name (`src/wallet/tests/`,
 //! `tests/wallet_*.rs`); `docs/wallet.md` states them at length.
 //!
 //! 1. **`credits_are_conserved`**: for every grant,
