@@ -100,9 +100,23 @@ impl Wallet {
             .policy
             .allowance(&refill.allowance)
             .ok_or_else(|| {
+                let known: Vec<&str> = self
+                    .policy
+                    .allowances
+                    .iter()
+                    .map(|a| a.id.as_str())
+                    .collect();
+                let has = if known.is_empty() {
+                    "it has no allowances at all (is it the policy you meant?)".to_string()
+                } else {
+                    format!("it has {}", known.join(", "))
+                };
                 WalletError::new(
                     ErrorCode::UnknownAllowance,
-                    format!("the policy has no allowance \"{}\"", refill.allowance),
+                    format!(
+                        "the policy has no allowance {}: {has}",
+                        crate::error::echo(&refill.allowance)
+                    ),
                 )
                 .with_path("allowance")
             })?

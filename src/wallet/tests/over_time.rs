@@ -163,12 +163,35 @@ fn refill_is_idempotent_per_period() {
         .refill(
             &Refill {
                 allowance: "gold".into(),
-                ..nov
+                ..nov.clone()
             },
             8,
         )
         .unwrap_err();
     assert_eq!(e.code, ErrorCode::UnknownAllowance);
+    // The refusal names what the policy does have.
+    let known: Vec<&str> = w
+        .policy()
+        .allowances
+        .iter()
+        .map(|a| a.id.as_str())
+        .collect();
+    assert!(
+        e.message.contains(&format!("it has {}", known.join(", "))),
+        "{}",
+        e.message
+    );
+    let mut empty = Wallet::default();
+    let e = empty
+        .refill(
+            &Refill {
+                allowance: "gold".into(),
+                ..nov.clone()
+            },
+            0,
+        )
+        .unwrap_err();
+    assert!(e.message.contains("no allowances at all"), "{}", e.message);
     // No rollover: November's allowance expires at the end of November.
     assert_eq!(w.balance(30 * DAY).unwrap().available, 0);
     assert_replays(&w);
