@@ -154,8 +154,8 @@ impl Grant {
 /// A grant and where its credits are now. Always
 /// `amount = available + held + spent + expired` (credits are conserved).
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GrantState {
     /// The grant as granted.
     pub grant: Grant,

@@ -71,7 +71,7 @@ impl Figures {
         }
     }
 
-    fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.available > 0 || self.held > 0
     }
 

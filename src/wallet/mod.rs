@@ -134,6 +134,7 @@ mod jsonl;
 mod ledger;
 mod policy;
 mod refill;
+mod snapshot;
 mod time;
 
 #[cfg(test)]
@@ -151,12 +152,12 @@ pub use ledger::{
     Metadata, RefillEntry, ReleaseEntry, SettleEntry,
 };
 pub use policy::{Allowance, Every, Rollover, WalletPolicy};
-pub use refill::Refill;
+pub use refill::{Refill, RefillState};
+pub use snapshot::{Snapshot, SourceTotals};
 pub use time::{MAX_ID_LEN, MAX_TEXT_LEN, MAX_TIME, Millis};
 
 use crate::error::ErrorCode;
 use index::Index;
-use refill::RefillState;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -179,9 +180,16 @@ pub struct Wallet {
     /// The live part, indexed: open grants in burn order, pending holds and
     /// expiring grants by time, totals per source.
     index: Index,
-    /// The log: every entry, in order. Operations append to it and read
-    /// from it only to answer a retry with its original entry (by `seq`).
+    /// The log: every entry since the wallet was built, in order (all of
+    /// them for [`Wallet::from_entries`], none before a [`Snapshot`]'s).
+    /// Operations append to it and read from it only to answer a retry with
+    /// its original entry (by `seq`).
     entries: Vec<Entry>,
+    /// Sequence number of the last entry before `entries` (0 unless the
+    /// wallet was built from a [`Snapshot`]).
+    base_seq: u64,
+    /// Time of that entry.
+    base_at: Option<Millis>,
 }
 
 /// What a successful operation did.
@@ -250,20 +258,23 @@ impl Wallet {
         Ok(())
     }
 
-    /// Every entry, in order.
+    /// Every entry the wallet holds, in order: the whole ledger for a
+    /// wallet folded with [`Wallet::from_entries`]; for one built from a
+    /// [`Snapshot`], the entries appended since.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
     }
 
-    /// The entry with sequence number `seq` (from 1).
+    /// The entry with sequence number `seq` (from 1), if the wallet holds
+    /// it (see [`Wallet::entries`]).
     pub fn entry(&self, seq: u64) -> Option<&Entry> {
-        let index = usize::try_from(seq.checked_sub(1)?).ok()?;
+        let index = usize::try_from(seq.checked_sub(self.base_seq)?.checked_sub(1)?).ok()?;
         self.entries.get(index)
     }
 
     /// Time of the last entry, if any.
     pub fn last_at(&self) -> Option<Millis> {
-        self.entries.last().map(Entry::at)
+        self.entries.last().map(Entry::at).or(self.base_at)
     }
 
     /// Sequence number the next entry gets.
@@ -271,6 +282,7 @@ impl Wallet {
         // A ledger longer than u64::MAX entries cannot exist in memory.
         u64::try_from(self.entries.len())
             .unwrap_or(u64::MAX)
+            .saturating_add(self.base_seq)
             .saturating_add(1)
     }
 
@@ -317,10 +329,12 @@ impl Wallet {
 
     /// A receipt repeating the entry `seq` (an idempotent retry).
     pub(crate) fn replay(&self, seq: u64) -> Result<Receipt, WalletError> {
-        let entry = self
-            .entry(seq)
-            .cloned()
-            .ok_or_else(|| WalletError::ledger(format!("no entry {seq}")))?;
+        let entry = self.entry(seq).cloned().ok_or_else(|| {
+            WalletError::ledger(format!(
+                "entry {seq} is not in this wallet (it was built from a snapshot after it): \
+                 answer the retry from the stored ledger"
+            ))
+        })?;
         Ok(Receipt {
             entry,
             replayed: true,

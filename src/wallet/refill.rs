@@ -39,14 +39,22 @@ fn one() -> u64 {
 }
 
 /// A refill already made, by `allowance/period`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RefillState {
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RefillState {
+    /// The allowance refilled.
     pub allowance: String,
+    /// The period key (`2026-11`).
     pub period: String,
+    /// Period start, Unix ms.
     pub start: Millis,
+    /// Period end, Unix ms, exclusive.
     pub end: Millis,
+    /// Seats counted.
     pub seats: u64,
+    /// The grant it made (`allowance/period`).
     pub grant: String,
+    /// Sequence number of the refill entry.
     pub seq: u64,
 }
 
