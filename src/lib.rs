@@ -56,6 +56,13 @@ pub use wallet::{Wallet, WalletError, WalletPolicy};
 #[cfg(feature = "wasm")]
 pub mod wasm;
 
+#[cfg(feature = "server")]
+pub mod server;
+#[cfg(feature = "server")]
+pub mod service;
+#[cfg(feature = "server")]
+pub mod store;
+
 /// A stable insertion sort, for the short lists the engine sorts (products
 /// of a catalog, options of a request): a few hundred bytes of wasm where
 /// `slice::sort_by` costs kilobytes per element type.

@@ -47,6 +47,10 @@ enum Command {
     /// expire, refill, balance, preview) against a JSON Lines ledger; prints
     /// the result as JSON, or {"error":{"code","message",…}} and exits 1.
     Wallet(Box<cli::wallet::WalletArgs>),
+    /// Run the charging service: accounts, charges (hold, settle, release),
+    /// grants and the ledger over HTTP, on a durable SQLite database.
+    #[cfg(feature = "server")]
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +61,8 @@ fn main() -> ExitCode {
         Command::Check(args) => cli::check::run(args),
         Command::Catalog(args) => cli::catalog::run(args),
         Command::Wallet(args) => cli::wallet::run(*args),
+        #[cfg(feature = "server")]
+        Command::Serve(args) => cli::serve::run_serve(args),
     };
     match result {
         Ok(code) => code,

@@ -11,6 +11,8 @@ pub mod estimate;
 pub mod ledger_file;
 pub mod plans;
 pub mod quote;
+#[cfg(feature = "server")]
+pub mod serve;
 pub mod wallet;
 
 use genprice::{Catalog, CatalogError};

@@ -1,0 +1,392 @@
+//! The embedded store: one SQLite file in WAL mode with
+//! `synchronous=FULL`, so a committed transaction survives a crash or a
+//! power cut.
+//!
+//! One writer thread owns the write connection. It takes every job queued
+//! (up to [`MAX_BATCH`]), opens `BEGIN IMMEDIATE`, runs each job in its own
+//! savepoint, commits once, and only then answers each job: group commit,
+//! one fsync for the batch. Reads run on their own connections and threads,
+//! each in a read transaction (a consistent snapshot under WAL).
+//!
+//! The schema is versioned with `PRAGMA user_version` and migrated at open.
+
+use super::{Deliver, Job, Store, StoreError, StoreResult};
+use rusqlite::Connection;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// Most jobs committed in one transaction.
+pub const MAX_BATCH: usize = 512;
+
+/// Reader threads (and connections).
+const READERS: usize = 4;
+
+/// The pragmas every connection runs: durability first.
+const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+PRAGMA busy_timeout = 10000;
+PRAGMA foreign_keys = OFF;";
+
+mod tx;
+use tx::SqliteTx;
+
+/// The migrations, in order: `MIGRATIONS[i]` takes the schema from version
+/// `i` to `i + 1`.
+const MIGRATIONS: &[&str] = &["
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE accounts (
+    id TEXT PRIMARY KEY,
+    plan TEXT NOT NULL,
+    seats INTEGER NOT NULL,
+    cycle TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    pending_plan TEXT,
+    pending_at INTEGER,
+    pending_seats INTEGER,
+    plan_since INTEGER NOT NULL,
+    snapshot TEXT NOT NULL,
+    version INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE entries (
+    account TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    grant_id TEXT,
+    body TEXT NOT NULL,
+    PRIMARY KEY (account, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX entries_grant ON entries (account, grant_id) WHERE grant_id IS NOT NULL;
+CREATE TABLE charges (
+    account TEXT NOT NULL,
+    id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    expires_at INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (account, id)
+) WITHOUT ROWID;
+CREATE INDEX charges_due ON charges (expires_at) WHERE status = 'pending';
+CREATE TABLE idempotency (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+) WITHOUT ROWID;
+CREATE TABLE spend (
+    account TEXT NOT NULL,
+    charge TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    studio TEXT NOT NULL,
+    product TEXT NOT NULL,
+    amount INTEGER NOT NULL
+);
+CREATE INDEX spend_at ON spend (account, at);
+"];
+
+/// The schema version this build writes.
+pub fn schema_version() -> i64 {
+    i64::try_from(MIGRATIONS.len()).unwrap_or(i64::MAX)
+}
+
+fn sql(e: rusqlite::Error) -> StoreError {
+    StoreError::new(e.to_string())
+}
+
+/// Opens a connection with the durability pragmas.
+fn connect(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::new(format!("{}: cannot open database: {e}", path.display())))?;
+    conn.execute_batch(PRAGMAS).map_err(sql)?;
+    Ok(conn)
+}
+
+/// Brings the schema to the current version, in one transaction per step.
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |row| row.get(0))
+        .map_err(sql)?;
+    if version > schema_version() {
+        return Err(StoreError::new(format!(
+            "the database's schema is version {version}, newer than this genprice ({})",
+            schema_version()
+        )));
+    }
+    for (from, step) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(version).unwrap_or(0))
+    {
+        let tx = conn.transaction().map_err(sql)?;
+        tx.execute_batch(step).map_err(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", from + 1))
+            .map_err(sql)?;
+        tx.commit().map_err(sql)?;
+    }
+    Ok(())
+}
+
+/// The embedded SQLite store.
+pub struct SqliteStore {
+    writes: Mutex<Option<Sender<Job>>>,
+    reads: Mutex<Option<Sender<Job>>>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens (creating and migrating) the database at `path` and starts the
+    /// writer and reader threads.
+    pub fn open(path: &Path) -> StoreResult<Arc<SqliteStore>> {
+        let mut writer = connect(path)?;
+        migrate(&mut writer)?;
+        let (write_send, write_receive) = channel::<Job>();
+        let (read_send, read_receive) = channel::<Job>();
+        let mut threads = Vec::new();
+        threads.push(
+            std::thread::Builder::new()
+                .name("genprice-writer".into())
+                .spawn(move || write_loop(writer, &write_receive))
+                .map_err(|e| StoreError::new(format!("cannot start the writer: {e}")))?,
+        );
+        let shared = Arc::new(Mutex::new(read_receive));
+        for i in 0..READERS {
+            let conn = connect(path)?;
+            let jobs = Arc::clone(&shared);
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("genprice-reader-{i}"))
+                    .spawn(move || read_loop(conn, &jobs))
+                    .map_err(|e| StoreError::new(format!("cannot start a reader: {e}")))?,
+            );
+        }
+        Ok(Arc::new(SqliteStore {
+            writes: Mutex::new(Some(write_send)),
+            reads: Mutex::new(Some(read_send)),
+            threads: Mutex::new(threads),
+            path: path.to_path_buf(),
+        }))
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Store for SqliteStore {
+    fn submit(&self, job: Job) {
+        if let Ok(guard) = self.writes.lock() {
+            if let Some(send) = guard.as_ref() {
+                // A closed store drops the job; its caller hears "stopped".
+                let _ = send.send(job);
+            }
+        }
+    }
+
+    fn submit_read(&self, job: Job) {
+        if let Ok(guard) = self.reads.lock() {
+            if let Some(send) = guard.as_ref() {
+                let _ = send.send(job);
+            }
+        }
+    }
+
+    fn close(&self) {
+        if let Ok(mut w) = self.writes.lock() {
+            w.take();
+        }
+        if let Ok(mut r) = self.reads.lock() {
+            r.take();
+        }
+        let threads = self
+            .threads
+            .lock()
+            .map(|mut t| std::mem::take(&mut *t))
+            .unwrap_or_default();
+        for thread in threads {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The writer: batches jobs into one durable transaction each.
+fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        match run_batch(&mut conn, batch) {
+            Ok(delivers) => {
+                for deliver in delivers {
+                    deliver(Ok(()));
+                }
+            }
+            Err((error, delivers)) => {
+                for deliver in delivers {
+                    deliver(Err(error.clone()));
+                }
+            }
+        }
+    }
+    // The channel is closed: checkpoint the WAL into the database file.
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+    let _ = conn.close();
+}
+
+type Batch = Result<Vec<Deliver>, (StoreError, Vec<Deliver>)>;
+
+fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Batch {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        // Nothing ran: answer each job with the error, without running it.
+        return Err((sql(e), Vec::new()));
+    }
+    let mut delivers = Vec::with_capacity(batch.len());
+    for job in batch {
+        if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err((sql(e), delivers));
+        }
+        let (keep, deliver) = job(&mut SqliteTx { conn });
+        delivers.push(deliver);
+        let end = if keep {
+            "RELEASE job"
+        } else {
+            "ROLLBACK TO job; RELEASE job"
+        };
+        if let Err(e) = conn.execute_batch(end) {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err((sql(e), delivers));
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => Ok(delivers),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err((sql(e), delivers))
+        }
+    }
+}
+
+/// A reader: one read transaction per job.
+fn read_loop(mut conn: Connection, jobs: &Mutex<Receiver<Job>>) {
+    loop {
+        let job = match jobs.lock() {
+            Ok(receiver) => match receiver.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+            Err(_) => return,
+        };
+        if conn.execute_batch("BEGIN").is_err() {
+            // The job is dropped: its caller hears that the store stopped.
+            drop(job);
+            continue;
+        }
+        let (_, deliver) = job(&mut SqliteTx { conn: &mut conn });
+        let _ = conn.execute_batch("COMMIT");
+        deliver(Ok(()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{AccountRow, read, write};
+
+    fn temp_db(name: &str) -> PathBuf {
+        let dir =
+            std::env::temp_dir().join(format!("genprice-store-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir.join("test.db")
+    }
+
+    fn account(id: &str) -> AccountRow {
+        AccountRow {
+            id: id.into(),
+            plan: "free".into(),
+            seats: 1,
+            cycle: "monthly".into(),
+            created_at: 0,
+            pending_plan: None,
+            pending_at: None,
+            pending_seats: None,
+            plan_since: 0,
+            snapshot: "{}".into(),
+            version: 0,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_job_is_rolled_back_alone_and_the_batch_commits() {
+        let path = temp_db("rollback");
+        let store = SqliteStore::open(&path).unwrap();
+        let mut handles = Vec::new();
+        for i in 0..50 {
+            let store = Arc::clone(&store);
+            handles.push(tokio::spawn(async move {
+                write(&*store, move |tx| -> Result<(), StoreError> {
+                    tx.insert_account(&account(&format!("a{i}")))?;
+                    if i % 5 == 0 {
+                        return Err(StoreError::new("refused"));
+                    }
+                    Ok(())
+                })
+                .await
+            }));
+        }
+        let mut ok = 0;
+        for h in handles {
+            if h.await.unwrap().is_ok() {
+                ok += 1;
+            }
+        }
+        assert_eq!(ok, 40);
+        let count = read(&*store, |tx| -> Result<usize, StoreError> {
+            Ok((0..50)
+                .filter(|i| tx.account(&format!("a{i}")).unwrap().is_some())
+                .count())
+        })
+        .await
+        .unwrap();
+        assert_eq!(count, 40);
+        store.close();
+        // Reopened, the schema is not migrated twice and the rows are there.
+        let store = SqliteStore::open(&path).unwrap();
+        let found = read(&*store, |tx| tx.account("a1")).await.unwrap();
+        assert_eq!(found.unwrap().plan, "free");
+        store.close();
+    }
+
+    #[tokio::test]
+    async fn an_update_with_a_stale_version_is_refused() {
+        let store = SqliteStore::open(&temp_db("version")).unwrap();
+        write(&*store, |tx| tx.insert_account(&account("x")))
+            .await
+            .unwrap();
+        write(&*store, |tx| tx.update_account(&account("x")))
+            .await
+            .unwrap();
+        let stale = write(&*store, |tx| tx.update_account(&account("x"))).await;
+        assert!(stale.is_err());
+        store.close();
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let path = temp_db("newer");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA user_version = 99").unwrap();
+        drop(conn);
+        assert!(SqliteStore::open(&path).is_err());
+    }
+}
