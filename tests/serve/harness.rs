@@ -1,0 +1,324 @@
+//! Spawning the real `genprice serve` for a test: a temporary directory
+//! with its own catalog copy and database, a free loopback port, the
+//! process stopped by its pid when the test ends (even when it fails).
+//!
+//! Each `tests/serve_*.rs` file includes this with
+//! `#[path = "serve/harness.rs"] mod harness;`.
+#![allow(dead_code)]
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The secret key every test server runs with.
+pub const KEY: &str = "gps_sk_test_secret";
+
+/// A running `genprice serve`.
+pub struct Server {
+    child: Option<Child>,
+    /// `http://127.0.0.1:PORT`.
+    pub base: String,
+    /// The test's directory (catalog copy, database, logs).
+    pub dir: PathBuf,
+    /// The catalog file the server reads (a copy: tests may edit it).
+    pub catalog: PathBuf,
+    /// The database file.
+    pub db: PathBuf,
+    /// The port it listened on (kept across restarts).
+    pub port: u16,
+    sweep_ms: u64,
+}
+
+/// A fresh directory for one test under the target dir.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The repository's `pricing.toml`.
+pub fn pricing_toml() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("pricing.toml")
+}
+
+impl Server {
+    /// Starts a server on `pricing.toml` in a fresh directory named `name`.
+    pub fn start(name: &str) -> Server {
+        Server::start_with(name, &pricing_toml(), 1000)
+    }
+
+    /// Starts a server on a copy of `catalog`, sweeping every `sweep_ms`.
+    pub fn start_with(name: &str, catalog: &Path, sweep_ms: u64) -> Server {
+        let dir = scratch(name);
+        let extension = catalog
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("toml");
+        let copy = dir.join(format!("catalog.{extension}"));
+        std::fs::copy(catalog, &copy).unwrap();
+        let mut server = Server {
+            child: None,
+            base: String::new(),
+            db: dir.join("genprice.db"),
+            catalog: copy,
+            dir,
+            port: 0,
+            sweep_ms,
+        };
+        server.spawn();
+        server
+    }
+
+    fn spawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("server.log"))
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_genprice"))
+            .arg("serve")
+            .arg("--catalog")
+            .arg(&self.catalog)
+            .arg("--db")
+            .arg(&self.db)
+            .arg("--listen")
+            .arg(format!("127.0.0.1:{}", self.port))
+            .arg("--sweep-ms")
+            .arg(self.sweep_ms.to_string())
+            .env("GENPRICE_SECRET_KEY", KEY)
+            .env("GENPRICE_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let mut line = String::new();
+        // The first stdout line is {"listening":"ADDR"}, once bound.
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        let bound: Value = serde_json::from_str(line.trim()).unwrap_or_else(|e| {
+            let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+            panic!("server did not start ({e}): {line:?}\n{log}")
+        });
+        let addr = bound["listening"].as_str().unwrap().to_string();
+        self.port = addr.rsplit(':').next().unwrap().parse().unwrap();
+        self.base = format!("http://{addr}");
+        self.child = Some(child);
+    }
+
+    /// The server's pid.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(Child::id).unwrap_or(0)
+    }
+
+    /// `kill -9`: no chance to finish anything.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Sends a signal by name (`TERM`, `HUP`) to the server's pid.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{name} failed");
+    }
+
+    /// SIGTERM, then waits (up to 30 s) for a clean exit; returns its status.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        self.signal("TERM");
+        let mut child = self.child.take().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("server did not stop on SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts the server again on the same database, catalog and port.
+    pub fn restart(&mut self) {
+        self.kill9();
+        self.spawn();
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// `base` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// What a request answered.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    /// HTTP status.
+    pub status: u16,
+    /// Body as JSON (`Null` when empty or not JSON).
+    pub body: Value,
+    /// Body text.
+    pub text: String,
+    /// Response headers (lower-case names).
+    pub headers: Vec<(String, String)>,
+}
+
+impl Answer {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The error code, or "" for a success.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or("")
+    }
+}
+
+/// An HTTP client for tests (async; keep-alive).
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+/// Sends a request: `token` as the bearer (None: no Authorization),
+/// `body` as JSON (None: no body), `key` as the Idempotency-Key.
+pub async fn send(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    key: Option<&str>,
+) -> Result<Answer, reqwest::Error> {
+    let mut request = client.request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    if let Some(key) = key {
+        request = request.header("idempotency-key", key);
+    }
+    let response = request.send().await?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or("").to_string()))
+        .collect();
+    let text = response.text().await?;
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Ok(Answer {
+        status,
+        body,
+        text,
+        headers,
+    })
+}
+
+/// POST with the secret key.
+pub async fn post(client: &reqwest::Client, server: &Server, path: &str, body: &Value) -> Answer {
+    send(
+        client,
+        reqwest::Method::POST,
+        &server.url(path),
+        Some(KEY),
+        Some(body),
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+/// POST with the secret key and an idempotency key.
+pub async fn post_key(
+    client: &reqwest::Client,
+    server: &Server,
+    path: &str,
+    body: &Value,
+    key: &str,
+) -> Answer {
+    send(
+        client,
+        reqwest::Method::POST,
+        &server.url(path),
+        Some(KEY),
+        Some(body),
+        Some(key),
+    )
+    .await
+    .unwrap()
+}
+
+/// GET with the secret key.
+pub async fn get(client: &reqwest::Client, server: &Server, path: &str) -> Answer {
+    send(
+        client,
+        reqwest::Method::GET,
+        &server.url(path),
+        Some(KEY),
+        None,
+        None,
+    )
+    .await
+    .unwrap()
+}
+
+/// The catalog fingerprint the server publishes.
+pub async fn fingerprint(client: &reqwest::Client, server: &Server) -> String {
+    let catalog = send(
+        client,
+        reqwest::Method::GET,
+        &server.url("/v1/catalog"),
+        None,
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    catalog.body["fingerprint"].as_str().unwrap().to_string()
+}
+
+/// Creates an account on `plan`; panics unless 201.
+pub async fn account(client: &reqwest::Client, server: &Server, id: &str, plan: &str) -> Value {
+    let answer = post(
+        client,
+        server,
+        "/v1/accounts",
+        &serde_json::json!({"id": id, "plan": plan}),
+    )
+    .await;
+    assert_eq!(answer.status, 201, "{}", answer.text);
+    answer.body
+}
