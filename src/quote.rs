@@ -13,8 +13,11 @@
 //! value is a rational with a power-of-ten denominator, kept in 128-bit
 //! integers; it is rounded **once**, by the catalog's rule, and then raised to
 //! the product's minimum charge if below it. The total is the checked sum of
-//! the lines. Every amount is at most 2^53 − 1; anything larger, or an exact
-//! intermediate that does not fit in 128 bits, is `amount_overflow`.
+//! the lines. Every amount is at most 2^53 − 1; anything larger is
+//! `amount_overflow`, and so is an exact amount that cannot be written as
+//! `n / 10^e` with `n < 2^128` and `e ≤ 38` once every common factor of ten
+//! is cancelled (whatever the order of the options, and however large the
+//! intermediate products would have been).
 
 use crate::catalog::{Catalog, CatalogRef, Meter, Product, Studio};
 use crate::error::{ErrorCode, QuoteError, echo, list_keys, path_key};
@@ -236,7 +239,6 @@ fn price_item(
 
     let (numerator, exponent) =
         exact_amount(product, units, &factors).ok_or_else(|| overflow(&path, product))?;
-    let (numerator, exponent) = lowest_terms(numerator, exponent);
     let denominator = POW10
         .get(exponent as usize)
         .copied()
@@ -434,49 +436,61 @@ const POW10: [u128; 39] = {
     table
 };
 
-/// The same value `numerator / 10^exponent` with trailing zeros cancelled,
-/// when the numerator fits 64 bits (the common case, and cheap there): the
-/// rounding and the `exact` text are unchanged, the arithmetic is smaller.
-fn lowest_terms(numerator: u128, mut exponent: u32) -> (u128, u32) {
-    let Ok(mut small) = u64::try_from(numerator) else {
-        return (numerator, exponent);
-    };
-    while exponent > 0 && small % 10 == 0 && small != 0 {
-        small /= 10;
-        exponent -= 1;
+/// The exact amount `price × units × Π multipliers ÷ per` in lowest terms,
+/// as `(numerator, exponent)` meaning `numerator / 10^exponent`, with no
+/// factor of ten left to cancel (`exponent` is 0 or `numerator` is not a
+/// multiple of 10).
+///
+/// It is `None` exactly when that lowest-terms form does not fit: the
+/// numerator is 2^128 or more, or the exponent is above 38 (more than 38
+/// decimal places). The outcome depends only on the value, never on the
+/// order of the factors: each term is split into `rest × 2^a × 5^b`, the
+/// twos and fives are counted, the common tens cancelled against the
+/// denominator, and only then is the numerator multiplied out. Any zero term
+/// makes the amount 0, whatever the others are.
+fn exact_amount(product: &Product, units: u64, factors: &[Factor]) -> Option<(u128, u32)> {
+    let multipliers = factors.iter().map(|f| f.multiplier.ten_thousandths());
+    let mut terms = [product.price, units].into_iter().chain(multipliers);
+    if terms.clone().any(|term| term == 0) {
+        return Some((0, 0));
     }
-    if small == 0 {
-        exponent = 0;
+    // Each multiplier is ten-thousandths: four more decimal places.
+    let places = u32::try_from(factors.len())
+        .ok()?
+        .checked_mul(MULTIPLIER_PLACES)?;
+    let mut exponent = product.per.checked_ilog10()?.checked_add(places)?;
+    let (mut rest, mut twos, mut fives) = (1u128, 0u32, 0u32);
+    terms.try_for_each(|term| {
+        let (odd, a, b) = split_tens(term);
+        // `rest` only grows: once it overflows, so would the numerator.
+        rest = rest.checked_mul(u128::from(odd))?;
+        twos = twos.checked_add(a)?;
+        fives = fives.checked_add(b)?;
+        Some(())
+    })?;
+    let tens = twos.min(fives).min(exponent);
+    exponent -= tens;
+    if exponent > 38 {
+        return None;
     }
-    (u128::from(small), exponent)
+    let numerator = 5u128
+        .checked_pow(fives - tens)?
+        .checked_mul(1u128.checked_shl(twos - tens)?)?
+        .checked_mul(rest)?;
+    Some((numerator, exponent))
 }
 
-/// The exact amount `price × units × Π multipliers ÷ per` as
-/// `(numerator, exponent)` meaning `numerator / 10^exponent`. Common factors
-/// of ten are cancelled whenever the numerator would otherwise overflow, so
-/// `None` means the exact value itself does not fit.
-fn exact_amount(product: &Product, units: u64, factors: &[Factor]) -> Option<(u128, u32)> {
-    let mut exponent = product.per.checked_ilog10()?;
-    let mut numerator = u128::from(product.price).checked_mul(u128::from(units))?;
-    for factor in factors {
-        let m = u128::from(factor.multiplier.ten_thousandths());
-        exponent = exponent.checked_add(MULTIPLIER_PLACES)?;
-        numerator = match numerator.checked_mul(m) {
-            Some(n) => n,
-            None => {
-                while exponent > 0 && numerator % 10 == 0 {
-                    numerator /= 10;
-                    exponent -= 1;
-                }
-                numerator.checked_mul(m)?
-            }
-        };
+/// Splits a non-zero `value` into `(rest, a, b)` with
+/// `value = rest × 2^a × 5^b` and `rest` prime to 10.
+fn split_tens(value: u64) -> (u64, u32, u32) {
+    let twos = value.trailing_zeros();
+    let mut rest = value.checked_shr(twos).unwrap_or(0);
+    let mut fives = 0;
+    while rest != 0 && rest % 5 == 0 {
+        rest /= 5;
+        fives += 1;
     }
-    while exponent > 38 && numerator % 10 == 0 {
-        numerator /= 10;
-        exponent -= 1;
-    }
-    (exponent <= 38).then_some((numerator, exponent))
+    (rest, twos, fives)
 }
 
 #[cfg(test)]
