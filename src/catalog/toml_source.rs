@@ -192,6 +192,22 @@ options.audio = { default = "off", values = { off = 1, on = 1.25 } }
         );
     }
 
+    /// Issue 9, item 6: `decimals = 300` was reported as "found 255" (a
+    /// saturating cast); the message names the value written, where it is.
+    #[test]
+    fn decimals_too_large_for_the_type_are_reported_as_written() {
+        let found = errors(&GOOD.replace("decimals = 0", "decimals = 300"));
+        assert_eq!(
+            found,
+            ["c.toml:4:12: decimals: decimals must be at most 6, found 300"]
+        );
+        let found = errors(&GOOD.replace("decimals = 0", "decimals = 7"));
+        assert_eq!(
+            found,
+            ["c.toml:4:12: decimals: decimals must be at most 6, found 7"]
+        );
+    }
+
     #[test]
     fn a_good_catalog_loads() {
         let catalog = load(GOOD, "c.toml").unwrap();

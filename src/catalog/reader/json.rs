@@ -180,6 +180,17 @@ mod tests {
         );
     }
 
+    /// Issue 9, item 6: a `decimals` above 255 is reported as written.
+    #[test]
+    fn json_decimals_too_large_for_the_type_are_reported_as_written() {
+        let mut doc = good();
+        doc["decimals"] = json!(300);
+        assert_eq!(
+            errors(doc),
+            ["decimals: decimals must be at most 6, found 300"]
+        );
+    }
+
     #[test]
     fn json_that_is_not_an_object_is_refused() {
         assert_eq!(
