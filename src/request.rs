@@ -15,7 +15,11 @@
 //! Rules:
 //! * unknown fields are rejected (`unknown_field`), never ignored;
 //! * a field set to `null` counts as absent (JavaScript's `undefined` becomes
-//!   `null` on the way in);
+//!   `null` on the way in). This holds for every field: `items` (then the
+//!   object is one item), every item field, and each option value (then the
+//!   option takes its default, and its name is not checked). Only a *name*
+//!   the contract does not know is reported whatever its value
+//!   (`unknown_field`): a misspelt field is a client bug, `null` or not;
 //! * quantities (`outputs`, `seconds`, `characters`, `tokens`, `megapixels`)
 //!   are integers from 0 to 2^53 − 1; a number written with a fraction part of
 //!   zero (`10.0`, `1e1`) is that integer, since JavaScript cannot tell them
@@ -180,13 +184,17 @@ impl Request {
                 format!("a request must be a JSON object, found {}", kind(value)),
             ));
         };
-        let Some(items) = map.get("items") else {
+        let Some(items) = field(map, "items") else {
             return Ok(Request {
                 items: vec![read_item(map, "")?],
                 scene: false,
             });
         };
-        if let Some(other) = smallest_key(map, |k| k != "items") {
+        // An item field set to null is absent, so it does not make a scene
+        // ambiguous; an unknown name is reported whatever its value.
+        let stray =
+            |k: &str| k != "items" && (!ITEM_FIELDS.contains(&k) || field(map, k).is_some());
+        if let Some(other) = smallest_key(map, stray) {
             return Err(QuoteError::at(
                 ErrorCode::UnknownField,
                 path_key(other),
@@ -262,8 +270,16 @@ fn smallest_key(map: &Map<String, Value>, pred: impl Fn(&str) -> bool) -> Option
     map.keys().map(String::as_str).filter(|k| pred(k)).min()
 }
 
+/// The value of field `name` of `map`; a field set to `null` is absent.
+fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    map.get(name).filter(|v| !v.is_null())
+}
+
 fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError> {
-    if let Some(unknown) = smallest_key(map, |k| !ITEM_FIELDS.contains(&k)) {
+    // `items: null` on a request's own object is an absent scene, not an
+    // unknown field of its one item.
+    let known = |k: &str| ITEM_FIELDS.contains(&k) || (prefix.is_empty() && k == "items");
+    if let Some(unknown) = smallest_key(map, |k| !known(k)) {
         return Err(QuoteError::at(
             ErrorCode::UnknownField,
             format!("{prefix}{}", path_key(unknown)),
@@ -274,7 +290,7 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
             ),
         ));
     }
-    let field = |name: &str| map.get(name).filter(|v| !v.is_null());
+    let field = |name: &str| field(map, name);
     let product = match field("product") {
         Some(Value::String(s)) => s.clone(),
         Some(other) => {
@@ -313,6 +329,9 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
         Some(Value::Object(options)) => {
             let mut out = Vec::with_capacity(options.len());
             for (name, value) in options {
+                if value.is_null() {
+                    continue; // absent: the option's default applies
+                }
                 let text = option_text(value).ok_or_else(|| {
                     QuoteError::at(
                         ErrorCode::InvalidOptionValue,
@@ -567,6 +586,43 @@ mod tests {
             parse(json!({"product": "a/b", "seconds": null, "options": null, "resolution": null}))
                 .unwrap();
         assert_eq!(r.items[0], Item::new("a/b"));
+    }
+
+    /// Issue 9, item 6: `items: null` was `unknown_field` and an option set
+    /// to null was `invalid_option_value`; null is absent everywhere.
+    #[test]
+    fn null_is_absent_for_every_field() {
+        let r = parse(json!({"product": "a/b", "items": null})).unwrap();
+        assert!(!r.scene);
+        assert_eq!(r.items, [Item::new("a/b")]);
+        let r = parse(json!({"product": "a/b", "options": {"quality": null, "fps": 24}})).unwrap();
+        assert_eq!(r.items[0].options, [("fps".into(), "24".into())]);
+        let r = parse(
+            json!({"items": [{"product": "a/b", "outputs": null}], "product": null,
+                             "seconds": null}),
+        )
+        .unwrap();
+        assert!(r.scene);
+        assert_eq!(r.items, [Item::new("a/b")]);
+        // A name the contract does not know is still reported, null or not.
+        assert_eq!(
+            code(json!({"product": "a/b", "secnds": null})),
+            (ErrorCode::UnknownField, Some("secnds".into()))
+        );
+        assert_eq!(
+            code(json!({"items": [{"product": "a/b"}], "zeta": null})),
+            (ErrorCode::UnknownField, Some("zeta".into()))
+        );
+        // An item of a scene is not a request: `items` in it is unknown.
+        assert_eq!(
+            code(json!({"items": [{"product": "a/b", "items": null}]})),
+            (ErrorCode::UnknownField, Some("items[0].items".into()))
+        );
+        // A scene with a non-null item field beside `items` is still refused.
+        assert_eq!(
+            code(json!({"items": [{"product": "a/b"}], "product": "a/b"})),
+            (ErrorCode::UnknownField, Some("product".into()))
+        );
     }
 
     #[test]
