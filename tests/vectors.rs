@@ -57,7 +57,8 @@ fn load_catalog(doc: &Value, dir: &Path) -> Catalog {
     let source = root().join(doc["catalogSource"].as_str().unwrap());
     let canonical = Catalog::from_toml_file(&source)
         .unwrap()
-        .to_canonical_json();
+        .to_canonical_json()
+        .unwrap();
     if updating() {
         // Write and rename, so a test replaying another file that shares
         // this catalog never reads it half written.

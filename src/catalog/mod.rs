@@ -450,8 +450,12 @@ impl Catalog {
     }
 
     /// The canonical JSON text, fingerprint included: what a browser loads.
-    pub fn to_canonical_json(&self) -> String {
-        fingerprint::canonical_json(self).unwrap_or_default()
+    ///
+    /// A catalog that was built (its fingerprint is the hash of this very
+    /// text) always has one; should it still fail to serialize, the error is
+    /// `invalid_catalog` with serde_json's reason, never an empty text.
+    pub fn to_canonical_json(&self) -> Result<String, CatalogError> {
+        fingerprint::canonical_json(self)
     }
 }
 
@@ -534,16 +538,36 @@ pub(crate) mod tests {
     #[test]
     fn json_round_trip_keeps_the_fingerprint() {
         let catalog = Catalog::new(sample_spec()).unwrap();
-        let json: serde_json::Value = serde_json::from_str(&catalog.to_canonical_json()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap();
         let back = Catalog::from_json_value(json).unwrap();
         assert_eq!(back, catalog);
+    }
+
+    /// Issue 9, item 5: the canonical text is a `Result`, never `""`.
+    #[test]
+    fn canonical_json_is_the_text_the_fingerprint_hashes() {
+        let catalog = Catalog::new(sample_spec()).unwrap();
+        let text = catalog.to_canonical_json().unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["fingerprint"], catalog.fingerprint());
+        value.as_object_mut().unwrap().remove("fingerprint");
+        let content = fingerprint::canonical_json(&value).unwrap();
+        assert_eq!(
+            fingerprint::fingerprint(catalog.spec()).unwrap(),
+            catalog.fingerprint()
+        );
+        assert_eq!(
+            content,
+            fingerprint::canonical_json(catalog.spec()).unwrap()
+        );
     }
 
     #[test]
     fn json_with_a_wrong_fingerprint_is_refused() {
         let catalog = Catalog::new(sample_spec()).unwrap();
         let mut json: serde_json::Value =
-            serde_json::from_str(&catalog.to_canonical_json()).unwrap();
+            serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap();
         json["products"][0]["price"] = 1.into();
         let err = Catalog::from_json_value(json).unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::FingerprintMismatch);

@@ -133,7 +133,7 @@ mod tests {
 
     fn good() -> serde_json::Value {
         let catalog = Catalog::new(crate::catalog::tests::sample_spec()).unwrap();
-        serde_json::from_str(&catalog.to_canonical_json()).unwrap()
+        serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap()
     }
 
     #[test]
