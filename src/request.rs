@@ -253,6 +253,51 @@ impl Request {
     }
 }
 
+/// Splits a stream of requests into JSON values: the input of `genprice
+/// quote`, a batch endpoint or a fuzz target. If the whole text is one JSON
+/// value (pretty-printed or not), that is the one request; otherwise every
+/// non-blank line is a request (JSON Lines), and a line that is not JSON
+/// gives an `invalid_json` result of its own, in its place, so the other
+/// lines are still priced. Bytes that are not UTF-8 are one `invalid_json`
+/// result; blank input is no request at all (an empty list). Each value is
+/// then read by [`Request::from_json_value`].
+///
+/// ```
+/// use genprice::{ErrorCode, request::split_requests};
+/// let one = split_requests(b"{\n  \"product\": \"image/flux-pro\"\n}\n");
+/// assert_eq!(one.len(), 1);
+/// let lines = split_requests(b"{\"product\": \"a/b\"}\n\nnot json\n{\"product\": \"c/d\"}\n");
+/// assert_eq!(lines.len(), 3);
+/// assert_eq!(lines[1].as_ref().unwrap_err().code, ErrorCode::InvalidJson);
+/// assert!(split_requests(b" \n").is_empty());
+/// ```
+pub fn split_requests(bytes: &[u8]) -> Vec<Result<Value, QuoteError>> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let message = format!("requests are not UTF-8 text: {e}");
+            return vec![Err(QuoteError::new(ErrorCode::InvalidJson, message))];
+        }
+    };
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        return vec![Ok(value)];
+    }
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str::<Value>(line).map_err(|e| {
+                QuoteError::new(
+                    ErrorCode::InvalidJson,
+                    format!("request is not valid JSON: {e}"),
+                )
+            })
+        })
+        .collect()
+}
+
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -645,6 +690,33 @@ mod tests {
         );
         let many: Vec<Value> = (0..=MAX_ITEMS).map(|_| json!({"product": "a/b"})).collect();
         assert_eq!(code(json!({ "items": many })).0, ErrorCode::TooManyItems);
+    }
+
+    /// Issue 9, item 5: the CLI's request-stream splitter is the library's.
+    #[test]
+    fn a_stream_is_one_json_value_or_json_lines() {
+        let pretty = b"{\n  \"items\": [\n    {\"product\": \"a/b\"}\n  ]\n}\n";
+        let one = split_requests(pretty);
+        assert_eq!(one.len(), 1);
+        assert!(parse(one[0].clone().unwrap()).unwrap().scene);
+        let lines = split_requests(b"{\"product\":\"a/b\"}\r\n  \n{\"product\":\"c/d\"}\n{\n");
+        let codes: Vec<_> = lines
+            .iter()
+            .map(|r| r.as_ref().map_err(|e| e.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                Ok(&json!({"product": "a/b"})),
+                Ok(&json!({"product": "c/d"})),
+                Err(ErrorCode::InvalidJson)
+            ]
+        );
+        assert!(split_requests(b"").is_empty());
+        assert!(split_requests(b" \n\t\n").is_empty());
+        let bad = split_requests(b"{\"product\": \"\xff\"}");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].as_ref().unwrap_err().code, ErrorCode::InvalidJson);
     }
 
     #[test]
