@@ -337,13 +337,20 @@ pub const MAX_DECIMALS: u8 = 6;
 impl Catalog {
     /// Validates `spec` and computes its fingerprint. Products are sorted by
     /// id. Fails with every problem found, each with a path.
-    pub fn new(mut spec: CatalogSpec) -> Result<Catalog, CatalogError> {
+    pub fn new(spec: CatalogSpec) -> Result<Catalog, CatalogError> {
         let diagnostics = validate::validate(&spec);
         if !diagnostics.is_empty() {
             return Err(CatalogError::new(
                 diagnostics.into_iter().map(|d| d.render_json()).collect(),
             ));
         }
+        Catalog::validated(spec)
+    }
+
+    /// Sorts and fingerprints a `spec` that `validate::validate` found no
+    /// fault in: the loaders validate once themselves (to locate what they
+    /// find in their own format), then call this, not [`Catalog::new`].
+    pub(crate) fn validated(mut spec: CatalogSpec) -> Result<Catalog, CatalogError> {
         crate::sort_small_by(&mut spec.products, |a, b| a.id < b.id);
         let fingerprint = fingerprint::fingerprint(&spec)?;
         let reference = Arc::new(CatalogRef {
@@ -571,6 +578,32 @@ pub(crate) mod tests {
         json["products"][0]["price"] = 1.into();
         let err = Catalog::from_json_value(json).unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::FingerprintMismatch);
+    }
+
+    /// Issue 9, item 4: every way of loading a catalog validates it once.
+    #[test]
+    fn each_load_validates_once() {
+        let runs = || validate::RUNS.with(std::cell::Cell::get);
+        let count = |load: &dyn Fn() -> Catalog| {
+            let before = runs();
+            load();
+            runs() - before
+        };
+        let catalog = Catalog::new(sample_spec()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap();
+        assert_eq!(count(&|| Catalog::new(sample_spec()).unwrap()), 1);
+        assert_eq!(
+            count(&|| Catalog::from_json_value(json.clone()).unwrap()),
+            1
+        );
+        #[cfg(feature = "native")]
+        assert_eq!(
+            count(&|| {
+                Catalog::from_toml(include_str!("../../pricing.toml"), "pricing.toml").unwrap()
+            }),
+            1
+        );
     }
 
     #[test]

@@ -93,7 +93,8 @@ pub(super) fn load(text: &str, file: &str) -> Result<Catalog, CatalogError> {
         located.push((span_of(&path), format!("{path}: {}", finding.message)));
     }
     if located.is_empty() {
-        return Catalog::new(read.spec);
+        // Validated above, with every finding located: not again.
+        return Catalog::validated(read.spec);
     }
     located.sort_by_key(|(span, _)| span.start);
     Err(CatalogError::new(

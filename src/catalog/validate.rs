@@ -212,8 +212,17 @@ pub(crate) fn is_slug(text: &str) -> bool {
         && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-'))
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread ran [`validate`]: tests check that a
+    /// load validates once.
+    pub(crate) static RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
 /// Runs every semantic check and returns all findings (empty when valid).
 pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
+    #[cfg(test)]
+    RUNS.with(|runs| runs.set(runs.get() + 1));
     let mut out = Vec::new();
     let mut report = |path: Path, message: String| out.push(Finding { path, message });
 

@@ -97,7 +97,8 @@ pub(crate) fn load_json(value: &serde_json::Value) -> Result<Catalog, CatalogErr
     if !diagnostics.is_empty() {
         return Err(CatalogError::new(diagnostics));
     }
-    let catalog = Catalog::new(read.spec)?;
+    // Validated above, with every finding reported: not again.
+    let catalog = Catalog::validated(read.spec)?;
     match read.fingerprint {
         Some(stated) if stated != catalog.fingerprint() => Err(CatalogError::fingerprint_mismatch(
             &stated,
