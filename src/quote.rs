@@ -446,51 +446,65 @@ const POW10: [u128; 39] = {
 /// decimal places). The outcome depends only on the value, never on the
 /// order of the factors: each term is split into `rest × 2^a × 5^b`, the
 /// twos and fives are counted, the common tens cancelled against the
-/// denominator, and only then is the numerator multiplied out. Any zero term
-/// makes the amount 0, whatever the others are.
+/// denominator, and only then is the numerator multiplied out (a few
+/// multiplications by 2 and 5: loops are smaller in wasm than `pow`). Any
+/// zero term makes the amount 0, whatever the others are.
 fn exact_amount(product: &Product, units: u64, factors: &[Factor]) -> Option<(u128, u32)> {
-    let multipliers = factors.iter().map(|f| f.multiplier.ten_thousandths());
-    let mut terms = [product.price, units].into_iter().chain(multipliers);
-    if terms.clone().any(|term| term == 0) {
+    let zero = |m: &Factor| m.multiplier.ten_thousandths() == 0;
+    if product.price == 0 || units == 0 || factors.iter().any(zero) {
         return Some((0, 0));
     }
-    // Each multiplier is ten-thousandths: four more decimal places.
-    let places = u32::try_from(factors.len())
-        .ok()?
-        .checked_mul(MULTIPLIER_PLACES)?;
-    let mut exponent = product.per.checked_ilog10()?.checked_add(places)?;
-    let (mut rest, mut twos, mut fives) = (1u128, 0u32, 0u32);
-    terms.try_for_each(|term| {
-        let (odd, a, b) = split_tens(term);
-        // `rest` only grows: once it overflows, so would the numerator.
-        rest = rest.checked_mul(u128::from(odd))?;
-        twos = twos.checked_add(a)?;
-        fives = fives.checked_add(b)?;
-        Some(())
-    })?;
-    let tens = twos.min(fives).min(exponent);
+    let mut exponent = product.per.checked_ilog10()?;
+    let mut split = Split {
+        rest: 1,
+        twos: 0,
+        fives: 0,
+    };
+    split.take(product.price)?;
+    split.take(units)?;
+    for factor in factors {
+        // Each multiplier is ten-thousandths: four more decimal places.
+        exponent = exponent.checked_add(MULTIPLIER_PLACES)?;
+        split.take(factor.multiplier.ten_thousandths())?;
+    }
+    let tens = split.twos.min(split.fives).min(exponent);
     exponent -= tens;
     if exponent > 38 {
         return None;
     }
-    let numerator = 5u128
-        .checked_pow(fives - tens)?
-        .checked_mul(1u128.checked_shl(twos - tens)?)?
-        .checked_mul(rest)?;
+    let mut numerator = split.rest;
+    for _ in tens..split.fives {
+        numerator = numerator.checked_mul(5)?;
+    }
+    for _ in tens..split.twos {
+        numerator = numerator.checked_mul(2)?;
+    }
     Some((numerator, exponent))
 }
 
-/// Splits a non-zero `value` into `(rest, a, b)` with
-/// `value = rest × 2^a × 5^b` and `rest` prime to 10.
-fn split_tens(value: u64) -> (u64, u32, u32) {
-    let twos = value.trailing_zeros();
-    let mut rest = value.checked_shr(twos).unwrap_or(0);
-    let mut fives = 0;
-    while rest != 0 && rest % 5 == 0 {
-        rest /= 5;
-        fives += 1;
+/// A product of non-zero terms as `rest × 2^twos × 5^fives`, `rest` prime
+/// to 10.
+struct Split {
+    rest: u128,
+    twos: u32,
+    fives: u32,
+}
+
+impl Split {
+    /// Multiplies in a non-zero `term`. `None` when `rest` overflows: it
+    /// only grows, so the numerator would too.
+    fn take(&mut self, mut term: u64) -> Option<()> {
+        while term % 2 == 0 && term != 0 {
+            term /= 2;
+            self.twos = self.twos.checked_add(1)?;
+        }
+        while term % 5 == 0 && term != 0 {
+            term /= 5;
+            self.fives = self.fives.checked_add(1)?;
+        }
+        self.rest = self.rest.checked_mul(u128::from(term))?;
+        Some(())
     }
-    (rest, twos, fives)
 }
 
 #[cfg(test)]
