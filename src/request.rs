@@ -390,7 +390,8 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
                 })?;
                 out.push((name.clone(), text));
             }
-            crate::sort_small_by(&mut out, |a, b| a < b);
+            // Names are unique (keys of one object): no ties.
+            crate::sort_unique_by(&mut out, |a, b| a.0 < b.0);
             out
         }
         Some(other) => {

@@ -351,7 +351,8 @@ impl Catalog {
     /// fault in: the loaders validate once themselves (to locate what they
     /// find in their own format), then call this, not [`Catalog::new`].
     pub(crate) fn validated(mut spec: CatalogSpec) -> Result<Catalog, CatalogError> {
-        crate::sort_small_by(&mut spec.products, |a, b| a.id < b.id);
+        // Ids are unique in a validated catalog: no ties to keep in order.
+        crate::sort_unique_by(&mut spec.products, |a, b| a.id < b.id);
         let fingerprint = fingerprint::fingerprint(&spec)?;
         let reference = Arc::new(CatalogRef {
             id: spec.id.clone(),
