@@ -338,7 +338,7 @@ impl Catalog {
     /// Validates `spec` and computes its fingerprint. Products are sorted by
     /// id. Fails with every problem found, each with a path.
     pub fn new(spec: CatalogSpec) -> Result<Catalog, CatalogError> {
-        let diagnostics = validate::validate(&spec);
+        let diagnostics = validate::validate(&spec, true);
         if !diagnostics.is_empty() {
             return Err(CatalogError::new(
                 diagnostics.into_iter().map(|d| d.render_json()).collect(),

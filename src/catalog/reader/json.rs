@@ -72,7 +72,7 @@ pub(crate) fn load_json(value: &serde_json::Value) -> Result<Catalog, CatalogErr
             location: None,
         })
         .collect();
-    for finding in validate::validate(&read.spec) {
+    for finding in validate::validate(&read.spec, true) {
         let path = render(&finding.path, true);
         if read.problems.iter().any(|p| related(&p.path, &path)) {
             continue; // a consequence of a mistake already reported
@@ -192,6 +192,23 @@ mod tests {
         );
     }
 
+    /// Issue 9, item 4: messages do not name `snake_case` fields under a
+    /// `camelCase` path.
+    #[test]
+    fn json_messages_name_fields_as_the_path_does() {
+        let mut doc = good();
+        doc["products"][1]["resolutions"] = json!({});
+        doc.as_object_mut().unwrap().remove("fingerprint");
+        let found = errors(doc);
+        assert_eq!(
+            found,
+            [
+                "products[1].defaultResolution: a default resolution is set but the product lists no resolutions"
+            ]
+        );
+        assert!(found.iter().all(|m| !m.contains('_')), "{found:?}");
+    }
+
     #[test]
     fn json_that_is_not_an_object_is_refused() {
         assert_eq!(
@@ -225,7 +242,7 @@ mod tests {
         let found = errors(dup);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(
-            found[0].starts_with("wallet: burnOrder[1]: source daily is listed twice"),
+            found[0].starts_with("wallet.burnOrder[1]: source daily is listed twice in burnOrder"),
             "{}",
             found[0]
         );

@@ -342,7 +342,7 @@ fn json_mistakes_are_reported_with_camel_case_paths() {
             "packs[0].expires: unknown expiry \"soon\" (expected never or cycle_end)",
             // … then the semantic checks, plan by plan.
             "plans[1].limits.maxResolution.video: resolution \"8k\" is not on the video ladder",
-            "plans[2].packDiscount: pack_discount is a percentage, 0 … 100, found 150",
+            "plans[2].packDiscount: the pack discount is a percentage, 0 … 100, found 150",
             "plans[3].seats: seats must satisfy 1 ≤ min ≤ max ≤ 2^53 − 1, found min 2 and max 1",
         ]
     );
