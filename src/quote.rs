@@ -21,9 +21,7 @@
 
 use crate::catalog::{Catalog, CatalogRef, Meter, Product, Studio};
 use crate::error::{ErrorCode, QuoteError, echo, list_keys, path_key};
-use crate::money::{
-    MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_amount, format_scaled,
-};
+use crate::money::{MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_scaled};
 use crate::request::{Item, Request};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, LazyLock};
@@ -68,11 +66,12 @@ impl<Q> From<Result<Q, QuoteError>> for QuoteResult<Q> {
 pub struct Quote {
     /// Sum of the lines' amounts, in smallest units.
     pub total: u64,
-    /// The catalog's unit name (`credits`).
+    /// The catalog's unit name (`credits`), its plural.
     pub unit: String,
     /// Decimal places of the unit.
     pub decimals: u8,
-    /// The total for people: `"600 credits"`, `"12.50 credits"`.
+    /// The total for people: `"600 credits"`, `"12.50 credits"`, and
+    /// `"1 credit"` when the catalog names the singular.
     pub display: String,
     /// The catalog this was priced with.
     #[cfg_attr(feature = "wasm", tsify(type = "CatalogRef"))]
@@ -171,19 +170,10 @@ pub fn quote(catalog: &Catalog, request: &Request) -> Result<Quote, QuoteError> 
         total,
         unit: spec.unit.clone(),
         decimals: spec.decimals,
-        display: display(total, spec.decimals, &spec.unit),
+        display: spec.show_amount(total),
         catalog: catalog.reference(),
         lines,
     })
-}
-
-/// `"1250 credits"`: the amount with its decimals, a space, the unit.
-fn display(amount: u64, decimals: u8, unit: &str) -> String {
-    let mut text = format_amount(amount, decimals);
-    text.reserve(1 + unit.len());
-    text.push(' ');
-    text.push_str(unit);
-    text
 }
 
 /// Prices item `index` of `request` as one line; error paths carry the

@@ -117,6 +117,7 @@ fn catalog(case: &Case, reversed: bool) -> Catalog {
         id: "exact".into(),
         version: "1".into(),
         unit: "credits".into(),
+        unit_singular: None,
         decimals: 2,
         rounding: case.rounding,
         tiers: vec!["pro".into()],

@@ -275,8 +275,17 @@ pub struct CatalogSpec {
     pub id: String,
     /// Catalog version (`"2026.11.1"`).
     pub version: String,
-    /// Name of the unit shown to users (`"credits"`).
+    /// Name of the unit shown after amounts (`"credits"`): the plural, and
+    /// the name quotes carry as `unit`.
     pub unit: String,
+    /// The unit's singular (`"credit"`), shown after an amount of exactly
+    /// one whole unit (`1 credit`; `1.00 credits` keeps the plural, as
+    /// English does). `None` (omitted from the canonical JSON, so a catalog
+    /// that does not name one keeps its fingerprint): [`unit`](Self::unit)
+    /// is shown after every amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "wasm", tsify(optional))]
+    pub unit_singular: Option<String>,
     /// Decimal places of the unit: amounts are integers of 10^-decimals units.
     pub decimals: u8,
     /// The one rounding rule, applied once per line.
@@ -316,6 +325,23 @@ pub struct CatalogSpec {
     #[serde(flatten)]
     #[cfg_attr(feature = "wasm", tsify(type = "Record<string, unknown>"))]
     pub commerce: BTreeMap<String, serde_json::Value>,
+}
+
+impl CatalogSpec {
+    /// An amount for people: its decimals, a space, and the unit's name in
+    /// the number's form — `"1 credit"` (with a singular), `"0 credits"`,
+    /// `"12.50 credits"`. Quotes' `display` and the estimator's texts are
+    /// written with it.
+    pub fn show_amount(&self, amount: u64) -> String {
+        let unit = match &self.unit_singular {
+            Some(one) if amount == 1 && self.decimals == 0 => one,
+            _ => &self.unit,
+        };
+        let mut text = crate::money::format_amount(amount, self.decimals);
+        text.push(' ');
+        text.push_str(unit);
+        text
+    }
 }
 
 /// A validated catalog with its fingerprint. Products are sorted by id.
@@ -477,6 +503,7 @@ pub(crate) mod tests {
             id: "test".into(),
             version: "1".into(),
             unit: "credits".into(),
+            unit_singular: None,
             decimals: 0,
             rounding: Rounding::Up,
             tiers: vec!["basic".into(), "pro".into()],
@@ -604,6 +631,44 @@ pub(crate) mod tests {
                 Catalog::from_toml(include_str!("../../pricing.toml"), "pricing.toml").unwrap()
             }),
             1
+        );
+    }
+
+    /// Issue 9, item 4: "1 credits". The catalog names the singular; an
+    /// amount of exactly one whole unit takes it, every other the plural.
+    #[test]
+    fn amounts_show_the_unit_in_the_number_s_form() {
+        let mut spec = sample_spec();
+        assert_eq!(spec.show_amount(1), "1 credits", "no singular named");
+        spec.unit_singular = Some("credit".into());
+        let shown: Vec<String> = [0, 1, 2, 10].map(|a| spec.show_amount(a)).into();
+        assert_eq!(shown, ["0 credits", "1 credit", "2 credits", "10 credits"]);
+        spec.decimals = 2;
+        let shown: Vec<String> = [1, 100, 150].map(|a| spec.show_amount(a)).into();
+        assert_eq!(shown, ["0.01 credits", "1.00 credits", "1.50 credits"]);
+    }
+
+    /// Without a singular the canonical JSON has no `unitSingular`, so a
+    /// catalog that does not name one keeps the fingerprint it had; one
+    /// that does round-trips it.
+    #[test]
+    fn the_singular_is_in_the_canonical_json_only_when_named() {
+        let plain = Catalog::new(sample_spec()).unwrap();
+        assert!(!plain.to_canonical_json().unwrap().contains("unitSingular"));
+        let mut spec = sample_spec();
+        spec.unit_singular = Some("credit".into());
+        let named = Catalog::new(spec).unwrap();
+        let text = named.to_canonical_json().unwrap();
+        assert!(text.contains(r#""unitSingular":"credit""#), "{text}");
+        assert_ne!(named.fingerprint(), plain.fingerprint());
+        let back = Catalog::from_json_str(&text).unwrap();
+        assert_eq!(back, named);
+        let mut spec = sample_spec();
+        spec.unit_singular = Some(" ".into());
+        let error = Catalog::new(spec).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unitSingular: the unit's singular must not be empty"
         );
     }
 

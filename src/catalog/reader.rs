@@ -190,6 +190,7 @@ impl<T: Tree> Loader<T> {
     fn key(name: &'static str) -> &'static str {
         match name {
             "default_resolution" if T::JSON => "defaultResolution",
+            "unit_singular" if T::JSON => "unitSingular",
             "burn_order" if T::JSON => "burnOrder",
             "per_seat" if T::JSON => "perSeat",
             "pack_discount" if T::JSON => "packDiscount",
@@ -423,6 +424,7 @@ impl<T: Tree> Loader<T> {
             "id",
             "version",
             "unit",
+            "unit_singular",
             "decimals",
             "rounding",
             "tiers",
@@ -447,6 +449,14 @@ impl<T: Tree> Loader<T> {
         } else {
             "credits".into()
         };
+        // Optional in both formats: the canonical JSON omits it when absent.
+        let unit_singular = self.get(root, "", "unit_singular");
+        let singular_path = if T::JSON {
+            "unitSingular"
+        } else {
+            "unit_singular"
+        };
+        let unit_singular = self.string(unit_singular, singular_path);
         let decimals_value = self.defaulted(root, &span, "", "decimals");
         let decimals = match self.uint(decimals_value, "decimals") {
             None => 0,
@@ -533,6 +543,7 @@ impl<T: Tree> Loader<T> {
             id,
             version,
             unit,
+            unit_singular,
             decimals,
             rounding: rounding.unwrap_or(Rounding::Up),
             tiers,

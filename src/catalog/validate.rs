@@ -261,6 +261,16 @@ pub(crate) fn validate(spec: &CatalogSpec, camel: bool) -> Vec<Finding> {
     if spec.unit.trim().is_empty() {
         report(vec![Seg::Field("unit")], "unit must not be empty".into());
     }
+    if spec
+        .unit_singular
+        .as_ref()
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        report(
+            vec![Seg::Field("unit_singular")],
+            "the unit's singular must not be empty".into(),
+        );
+    }
     if spec.decimals > MAX_DECIMALS {
         report(
             vec![Seg::Field("decimals")],

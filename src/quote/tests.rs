@@ -29,6 +29,25 @@ fn price_times_seconds_times_resolution_multiplier() {
     assert_eq!(quote.display, "150 credits");
 }
 
+/// Issue 9, item 4: a quote of exactly one credit says "1 credit".
+#[test]
+fn a_quote_of_one_credit_says_credit() {
+    let mut spec = sample_spec();
+    spec.unit_singular = Some("credit".into());
+    spec.products[0].price = 1;
+    let c = Catalog::new(spec).unwrap();
+    let one = |seconds: u64| {
+        let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": seconds}))
+            .unwrap();
+        quote(&c, &r).unwrap()
+    };
+    assert_eq!(
+        (one(1).display, one(1).unit),
+        ("1 credit".into(), "credits".into())
+    );
+    assert_eq!(one(2).display, "2 credits");
+}
+
 #[test]
 fn defaults_fill_missing_settings_and_are_marked() {
     let quote = q(json!({"product": "video/clip"})).unwrap();

@@ -210,6 +210,19 @@ mod tests {
     }
 
     #[test]
+    fn json_reads_the_unit_singular_by_its_camel_case_name() {
+        let mut doc = good();
+        doc["unitSingular"] = json!(3);
+        assert_eq!(
+            errors(doc),
+            ["unitSingular: expected a string, found integer"]
+        );
+        let mut doc = good();
+        doc["unit_singular"] = json!("credit");
+        assert!(errors(doc)[0].starts_with("unknown key \"unit_singular\" at the top level"));
+    }
+
+    #[test]
     fn json_that_is_not_an_object_is_refused() {
         assert_eq!(
             errors(json!([1])),
