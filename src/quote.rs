@@ -13,14 +13,15 @@
 //! value is a rational with a power-of-ten denominator, kept in 128-bit
 //! integers; it is rounded **once**, by the catalog's rule, and then raised to
 //! the product's minimum charge if below it. The total is the checked sum of
-//! the lines. Every amount is at most 2^53 − 1; anything larger, or an exact
-//! intermediate that does not fit in 128 bits, is `amount_overflow`.
+//! the lines. Every amount is at most 2^53 − 1; anything larger is
+//! `amount_overflow`, and so is an exact amount that cannot be written as
+//! `n / 10^e` with `n < 2^128` and `e ≤ 38` once every common factor of ten
+//! is cancelled (whatever the order of the options, and however large the
+//! intermediate products would have been).
 
 use crate::catalog::{Catalog, CatalogRef, Meter, Product, Studio};
 use crate::error::{ErrorCode, QuoteError, echo, list_keys, path_key};
-use crate::money::{
-    MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_amount, format_scaled,
-};
+use crate::money::{MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_scaled};
 use crate::request::{Item, Request};
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, LazyLock};
@@ -65,11 +66,12 @@ impl<Q> From<Result<Q, QuoteError>> for QuoteResult<Q> {
 pub struct Quote {
     /// Sum of the lines' amounts, in smallest units.
     pub total: u64,
-    /// The catalog's unit name (`credits`).
+    /// The catalog's unit name (`credits`), its plural.
     pub unit: String,
     /// Decimal places of the unit.
     pub decimals: u8,
-    /// The total for people: `"600 credits"`, `"12.50 credits"`.
+    /// The total for people: `"600 credits"`, `"12.50 credits"`, and
+    /// `"1 credit"` when the catalog names the singular.
     pub display: String,
     /// The catalog this was priced with.
     #[cfg_attr(feature = "wasm", tsify(type = "CatalogRef"))]
@@ -168,19 +170,10 @@ pub fn quote(catalog: &Catalog, request: &Request) -> Result<Quote, QuoteError> 
         total,
         unit: spec.unit.clone(),
         decimals: spec.decimals,
-        display: display(total, spec.decimals, &spec.unit),
+        display: spec.show_amount(total),
         catalog: catalog.reference(),
         lines,
     })
-}
-
-/// `"1250 credits"`: the amount with its decimals, a space, the unit.
-fn display(amount: u64, decimals: u8, unit: &str) -> String {
-    let mut text = format_amount(amount, decimals);
-    text.reserve(1 + unit.len());
-    text.push(' ');
-    text.push_str(unit);
-    text
 }
 
 /// Prices item `index` of `request` as one line; error paths carry the
@@ -236,7 +229,6 @@ fn price_item(
 
     let (numerator, exponent) =
         exact_amount(product, units, &factors).ok_or_else(|| overflow(&path, product))?;
-    let (numerator, exponent) = lowest_terms(numerator, exponent);
     let denominator = POW10
         .get(exponent as usize)
         .copied()
@@ -434,49 +426,75 @@ const POW10: [u128; 39] = {
     table
 };
 
-/// The same value `numerator / 10^exponent` with trailing zeros cancelled,
-/// when the numerator fits 64 bits (the common case, and cheap there): the
-/// rounding and the `exact` text are unchanged, the arithmetic is smaller.
-fn lowest_terms(numerator: u128, mut exponent: u32) -> (u128, u32) {
-    let Ok(mut small) = u64::try_from(numerator) else {
-        return (numerator, exponent);
+/// The exact amount `price × units × Π multipliers ÷ per` in lowest terms,
+/// as `(numerator, exponent)` meaning `numerator / 10^exponent`, with no
+/// factor of ten left to cancel (`exponent` is 0 or `numerator` is not a
+/// multiple of 10).
+///
+/// It is `None` exactly when that lowest-terms form does not fit: the
+/// numerator is 2^128 or more, or the exponent is above 38 (more than 38
+/// decimal places). The outcome depends only on the value, never on the
+/// order of the factors: each term is split into `rest × 2^a × 5^b`, the
+/// twos and fives are counted, the common tens cancelled against the
+/// denominator, and only then is the numerator multiplied out (a few
+/// multiplications by 2 and 5: loops are smaller in wasm than `pow`). Any
+/// zero term makes the amount 0, whatever the others are.
+fn exact_amount(product: &Product, units: u64, factors: &[Factor]) -> Option<(u128, u32)> {
+    let zero = |m: &Factor| m.multiplier.ten_thousandths() == 0;
+    if product.price == 0 || units == 0 || factors.iter().any(zero) {
+        return Some((0, 0));
+    }
+    let mut exponent = product.per.checked_ilog10()?;
+    let mut split = Split {
+        rest: 1,
+        twos: 0,
+        fives: 0,
     };
-    while exponent > 0 && small % 10 == 0 && small != 0 {
-        small /= 10;
-        exponent -= 1;
+    split.take(product.price)?;
+    split.take(units)?;
+    for factor in factors {
+        // Each multiplier is ten-thousandths: four more decimal places.
+        exponent = exponent.checked_add(MULTIPLIER_PLACES)?;
+        split.take(factor.multiplier.ten_thousandths())?;
     }
-    if small == 0 {
-        exponent = 0;
+    let tens = split.twos.min(split.fives).min(exponent);
+    exponent -= tens;
+    if exponent > 38 {
+        return None;
     }
-    (u128::from(small), exponent)
+    let mut numerator = split.rest;
+    for _ in tens..split.fives {
+        numerator = numerator.checked_mul(5)?;
+    }
+    for _ in tens..split.twos {
+        numerator = numerator.checked_mul(2)?;
+    }
+    Some((numerator, exponent))
 }
 
-/// The exact amount `price × units × Π multipliers ÷ per` as
-/// `(numerator, exponent)` meaning `numerator / 10^exponent`. Common factors
-/// of ten are cancelled whenever the numerator would otherwise overflow, so
-/// `None` means the exact value itself does not fit.
-fn exact_amount(product: &Product, units: u64, factors: &[Factor]) -> Option<(u128, u32)> {
-    let mut exponent = product.per.checked_ilog10()?;
-    let mut numerator = u128::from(product.price).checked_mul(u128::from(units))?;
-    for factor in factors {
-        let m = u128::from(factor.multiplier.ten_thousandths());
-        exponent = exponent.checked_add(MULTIPLIER_PLACES)?;
-        numerator = match numerator.checked_mul(m) {
-            Some(n) => n,
-            None => {
-                while exponent > 0 && numerator % 10 == 0 {
-                    numerator /= 10;
-                    exponent -= 1;
-                }
-                numerator.checked_mul(m)?
-            }
-        };
+/// A product of non-zero terms as `rest × 2^twos × 5^fives`, `rest` prime
+/// to 10.
+struct Split {
+    rest: u128,
+    twos: u32,
+    fives: u32,
+}
+
+impl Split {
+    /// Multiplies in a non-zero `term`. `None` when `rest` overflows: it
+    /// only grows, so the numerator would too.
+    fn take(&mut self, mut term: u64) -> Option<()> {
+        while term % 2 == 0 && term != 0 {
+            term /= 2;
+            self.twos = self.twos.checked_add(1)?;
+        }
+        while term % 5 == 0 && term != 0 {
+            term /= 5;
+            self.fives = self.fives.checked_add(1)?;
+        }
+        self.rest = self.rest.checked_mul(u128::from(term))?;
+        Some(())
     }
-    while exponent > 38 && numerator % 10 == 0 {
-        numerator /= 10;
-        exponent -= 1;
-    }
-    (exponent <= 38).then_some((numerator, exponent))
 }
 
 #[cfg(test)]

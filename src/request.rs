@@ -15,7 +15,11 @@
 //! Rules:
 //! * unknown fields are rejected (`unknown_field`), never ignored;
 //! * a field set to `null` counts as absent (JavaScript's `undefined` becomes
-//!   `null` on the way in);
+//!   `null` on the way in). This holds for every field: `items` (then the
+//!   object is one item), every item field, and each option value (then the
+//!   option takes its default, and its name is not checked). Only a *name*
+//!   the contract does not know is reported whatever its value
+//!   (`unknown_field`): a misspelt field is a client bug, `null` or not;
 //! * quantities (`outputs`, `seconds`, `characters`, `tokens`, `megapixels`)
 //!   are integers from 0 to 2^53 − 1; a number written with a fraction part of
 //!   zero (`10.0`, `1e1`) is that integer, since JavaScript cannot tell them
@@ -180,13 +184,17 @@ impl Request {
                 format!("a request must be a JSON object, found {}", kind(value)),
             ));
         };
-        let Some(items) = map.get("items") else {
+        let Some(items) = field(map, "items") else {
             return Ok(Request {
                 items: vec![read_item(map, "")?],
                 scene: false,
             });
         };
-        if let Some(other) = smallest_key(map, |k| k != "items") {
+        // An item field set to null is absent, so it does not make a scene
+        // ambiguous; an unknown name is reported whatever its value.
+        let stray =
+            |k: &str| k != "items" && (!ITEM_FIELDS.contains(&k) || field(map, k).is_some());
+        if let Some(other) = smallest_key(map, stray) {
             return Err(QuoteError::at(
                 ErrorCode::UnknownField,
                 path_key(other),
@@ -245,6 +253,51 @@ impl Request {
     }
 }
 
+/// Splits a stream of requests into JSON values: the input of `genprice
+/// quote`, a batch endpoint or a fuzz target. If the whole text is one JSON
+/// value (pretty-printed or not), that is the one request; otherwise every
+/// non-blank line is a request (JSON Lines), and a line that is not JSON
+/// gives an `invalid_json` result of its own, in its place, so the other
+/// lines are still priced. Bytes that are not UTF-8 are one `invalid_json`
+/// result; blank input is no request at all (an empty list). Each value is
+/// then read by [`Request::from_json_value`].
+///
+/// ```
+/// use genprice::{ErrorCode, request::split_requests};
+/// let one = split_requests(b"{\n  \"product\": \"image/flux-pro\"\n}\n");
+/// assert_eq!(one.len(), 1);
+/// let lines = split_requests(b"{\"product\": \"a/b\"}\n\nnot json\n{\"product\": \"c/d\"}\n");
+/// assert_eq!(lines.len(), 3);
+/// assert_eq!(lines[1].as_ref().unwrap_err().code, ErrorCode::InvalidJson);
+/// assert!(split_requests(b" \n").is_empty());
+/// ```
+pub fn split_requests(bytes: &[u8]) -> Vec<Result<Value, QuoteError>> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let message = format!("requests are not UTF-8 text: {e}");
+            return vec![Err(QuoteError::new(ErrorCode::InvalidJson, message))];
+        }
+    };
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    if let Ok(value) = serde_json::from_str::<Value>(text) {
+        return vec![Ok(value)];
+    }
+    text.lines()
+        .filter(|line| !line.trim().is_empty())
+        .map(|line| {
+            serde_json::from_str::<Value>(line).map_err(|e| {
+                QuoteError::new(
+                    ErrorCode::InvalidJson,
+                    format!("request is not valid JSON: {e}"),
+                )
+            })
+        })
+        .collect()
+}
+
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -262,8 +315,16 @@ fn smallest_key(map: &Map<String, Value>, pred: impl Fn(&str) -> bool) -> Option
     map.keys().map(String::as_str).filter(|k| pred(k)).min()
 }
 
+/// The value of field `name` of `map`; a field set to `null` is absent.
+fn field<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    map.get(name).filter(|v| !v.is_null())
+}
+
 fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError> {
-    if let Some(unknown) = smallest_key(map, |k| !ITEM_FIELDS.contains(&k)) {
+    // `items: null` on a request's own object is an absent scene, not an
+    // unknown field of its one item.
+    let known = |k: &str| ITEM_FIELDS.contains(&k) || (prefix.is_empty() && k == "items");
+    if let Some(unknown) = smallest_key(map, |k| !known(k)) {
         return Err(QuoteError::at(
             ErrorCode::UnknownField,
             format!("{prefix}{}", path_key(unknown)),
@@ -274,7 +335,7 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
             ),
         ));
     }
-    let field = |name: &str| map.get(name).filter(|v| !v.is_null());
+    let field = |name: &str| field(map, name);
     let product = match field("product") {
         Some(Value::String(s)) => s.clone(),
         Some(other) => {
@@ -313,6 +374,9 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
         Some(Value::Object(options)) => {
             let mut out = Vec::with_capacity(options.len());
             for (name, value) in options {
+                if value.is_null() {
+                    continue; // absent: the option's default applies
+                }
                 let text = option_text(value).ok_or_else(|| {
                     QuoteError::at(
                         ErrorCode::InvalidOptionValue,
@@ -326,7 +390,8 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
                 })?;
                 out.push((name.clone(), text));
             }
-            crate::sort_small_by(&mut out, |a, b| a < b);
+            // Names are unique (keys of one object): no ties.
+            crate::sort_unique_by(&mut out, |a, b| a.0 < b.0);
             out
         }
         Some(other) => {
@@ -569,6 +634,43 @@ mod tests {
         assert_eq!(r.items[0], Item::new("a/b"));
     }
 
+    /// Issue 9, item 6: `items: null` was `unknown_field` and an option set
+    /// to null was `invalid_option_value`; null is absent everywhere.
+    #[test]
+    fn null_is_absent_for_every_field() {
+        let r = parse(json!({"product": "a/b", "items": null})).unwrap();
+        assert!(!r.scene);
+        assert_eq!(r.items, [Item::new("a/b")]);
+        let r = parse(json!({"product": "a/b", "options": {"quality": null, "fps": 24}})).unwrap();
+        assert_eq!(r.items[0].options, [("fps".into(), "24".into())]);
+        let r = parse(
+            json!({"items": [{"product": "a/b", "outputs": null}], "product": null,
+                             "seconds": null}),
+        )
+        .unwrap();
+        assert!(r.scene);
+        assert_eq!(r.items, [Item::new("a/b")]);
+        // A name the contract does not know is still reported, null or not.
+        assert_eq!(
+            code(json!({"product": "a/b", "secnds": null})),
+            (ErrorCode::UnknownField, Some("secnds".into()))
+        );
+        assert_eq!(
+            code(json!({"items": [{"product": "a/b"}], "zeta": null})),
+            (ErrorCode::UnknownField, Some("zeta".into()))
+        );
+        // An item of a scene is not a request: `items` in it is unknown.
+        assert_eq!(
+            code(json!({"items": [{"product": "a/b", "items": null}]})),
+            (ErrorCode::UnknownField, Some("items[0].items".into()))
+        );
+        // A scene with a non-null item field beside `items` is still refused.
+        assert_eq!(
+            code(json!({"items": [{"product": "a/b"}], "product": "a/b"})),
+            (ErrorCode::UnknownField, Some("product".into()))
+        );
+    }
+
     #[test]
     fn shape_errors() {
         assert_eq!(code(json!([1])).0, ErrorCode::InvalidRequest);
@@ -589,6 +691,33 @@ mod tests {
         );
         let many: Vec<Value> = (0..=MAX_ITEMS).map(|_| json!({"product": "a/b"})).collect();
         assert_eq!(code(json!({ "items": many })).0, ErrorCode::TooManyItems);
+    }
+
+    /// Issue 9, item 5: the CLI's request-stream splitter is the library's.
+    #[test]
+    fn a_stream_is_one_json_value_or_json_lines() {
+        let pretty = b"{\n  \"items\": [\n    {\"product\": \"a/b\"}\n  ]\n}\n";
+        let one = split_requests(pretty);
+        assert_eq!(one.len(), 1);
+        assert!(parse(one[0].clone().unwrap()).unwrap().scene);
+        let lines = split_requests(b"{\"product\":\"a/b\"}\r\n  \n{\"product\":\"c/d\"}\n{\n");
+        let codes: Vec<_> = lines
+            .iter()
+            .map(|r| r.as_ref().map_err(|e| e.code))
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                Ok(&json!({"product": "a/b"})),
+                Ok(&json!({"product": "c/d"})),
+                Err(ErrorCode::InvalidJson)
+            ]
+        );
+        assert!(split_requests(b"").is_empty());
+        assert!(split_requests(b" \n\t\n").is_empty());
+        let bad = split_requests(b"{\"product\": \"\xff\"}");
+        assert_eq!(bad.len(), 1);
+        assert_eq!(bad[0].as_ref().unwrap_err().code, ErrorCode::InvalidJson);
     }
 
     #[test]

@@ -113,7 +113,8 @@ mod tests {
     #[test]
     fn canonical_json_refuses_floats() {
         let value: Value = serde_json::from_str(r#"{"a": [1, -2, 1.5]}"#).unwrap();
-        assert!(canonical_json(&value).is_err());
+        let error = canonical_json(&value).unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::InvalidCatalog);
         let value: Value = serde_json::from_str(r#"{"a": [1, -2, true, null]}"#).unwrap();
         assert_eq!(canonical_json(&value).unwrap(), r#"{"a":[1,-2,true,null]}"#);
     }

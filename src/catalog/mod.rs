@@ -275,8 +275,17 @@ pub struct CatalogSpec {
     pub id: String,
     /// Catalog version (`"2026.11.1"`).
     pub version: String,
-    /// Name of the unit shown to users (`"credits"`).
+    /// Name of the unit shown after amounts (`"credits"`): the plural, and
+    /// the name quotes carry as `unit`.
     pub unit: String,
+    /// The unit's singular (`"credit"`), shown after an amount of exactly
+    /// one whole unit (`1 credit`; `1.00 credits` keeps the plural, as
+    /// English does). `None` (omitted from the canonical JSON, so a catalog
+    /// that does not name one keeps its fingerprint): [`unit`](Self::unit)
+    /// is shown after every amount.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "wasm", tsify(optional))]
+    pub unit_singular: Option<String>,
     /// Decimal places of the unit: amounts are integers of 10^-decimals units.
     pub decimals: u8,
     /// The one rounding rule, applied once per line.
@@ -318,6 +327,23 @@ pub struct CatalogSpec {
     pub commerce: BTreeMap<String, serde_json::Value>,
 }
 
+impl CatalogSpec {
+    /// An amount for people: its decimals, a space, and the unit's name in
+    /// the number's form — `"1 credit"` (with a singular), `"0 credits"`,
+    /// `"12.50 credits"`. Quotes' `display` and the estimator's texts are
+    /// written with it.
+    pub fn show_amount(&self, amount: u64) -> String {
+        let unit = match &self.unit_singular {
+            Some(one) if amount == 1 && self.decimals == 0 => one,
+            _ => &self.unit,
+        };
+        let mut text = crate::money::format_amount(amount, self.decimals);
+        text.push(' ');
+        text.push_str(unit);
+        text
+    }
+}
+
 /// A validated catalog with its fingerprint. Products are sorted by id.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -337,14 +363,22 @@ pub const MAX_DECIMALS: u8 = 6;
 impl Catalog {
     /// Validates `spec` and computes its fingerprint. Products are sorted by
     /// id. Fails with every problem found, each with a path.
-    pub fn new(mut spec: CatalogSpec) -> Result<Catalog, CatalogError> {
-        let diagnostics = validate::validate(&spec);
+    pub fn new(spec: CatalogSpec) -> Result<Catalog, CatalogError> {
+        let diagnostics = validate::validate(&spec, true);
         if !diagnostics.is_empty() {
             return Err(CatalogError::new(
                 diagnostics.into_iter().map(|d| d.render_json()).collect(),
             ));
         }
-        crate::sort_small_by(&mut spec.products, |a, b| a.id < b.id);
+        Catalog::validated(spec)
+    }
+
+    /// Sorts and fingerprints a `spec` that `validate::validate` found no
+    /// fault in: the loaders validate once themselves (to locate what they
+    /// find in their own format), then call this, not [`Catalog::new`].
+    pub(crate) fn validated(mut spec: CatalogSpec) -> Result<Catalog, CatalogError> {
+        // Ids are unique in a validated catalog: no ties to keep in order.
+        crate::sort_unique_by(&mut spec.products, |a, b| a.id < b.id);
         let fingerprint = fingerprint::fingerprint(&spec)?;
         let reference = Arc::new(CatalogRef {
             id: spec.id.clone(),
@@ -441,8 +475,12 @@ impl Catalog {
     }
 
     /// The canonical JSON text, fingerprint included: what a browser loads.
-    pub fn to_canonical_json(&self) -> String {
-        fingerprint::canonical_json(self).unwrap_or_default()
+    ///
+    /// A catalog that was built (its fingerprint is the hash of this very
+    /// text) always has one; should it still fail to serialize, the error is
+    /// `invalid_catalog` with serde_json's reason, never an empty text.
+    pub fn to_canonical_json(&self) -> Result<String, CatalogError> {
+        fingerprint::canonical_json(self)
     }
 }
 
@@ -456,6 +494,7 @@ pub(crate) mod tests {
             id: "test".into(),
             version: "1".into(),
             unit: "credits".into(),
+            unit_singular: None,
             decimals: 0,
             rounding: Rounding::Up,
             tiers: vec!["basic".into(), "pro".into()],
@@ -525,19 +564,103 @@ pub(crate) mod tests {
     #[test]
     fn json_round_trip_keeps_the_fingerprint() {
         let catalog = Catalog::new(sample_spec()).unwrap();
-        let json: serde_json::Value = serde_json::from_str(&catalog.to_canonical_json()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap();
         let back = Catalog::from_json_value(json).unwrap();
         assert_eq!(back, catalog);
+    }
+
+    /// Issue 9, item 5: the canonical text is a `Result`, never `""`.
+    #[test]
+    fn canonical_json_is_the_text_the_fingerprint_hashes() {
+        let catalog = Catalog::new(sample_spec()).unwrap();
+        let text = catalog.to_canonical_json().unwrap();
+        let mut value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(value["fingerprint"], catalog.fingerprint());
+        value.as_object_mut().unwrap().remove("fingerprint");
+        let content = fingerprint::canonical_json(&value).unwrap();
+        assert_eq!(
+            fingerprint::fingerprint(catalog.spec()).unwrap(),
+            catalog.fingerprint()
+        );
+        assert_eq!(
+            content,
+            fingerprint::canonical_json(catalog.spec()).unwrap()
+        );
     }
 
     #[test]
     fn json_with_a_wrong_fingerprint_is_refused() {
         let catalog = Catalog::new(sample_spec()).unwrap();
         let mut json: serde_json::Value =
-            serde_json::from_str(&catalog.to_canonical_json()).unwrap();
+            serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap();
         json["products"][0]["price"] = 1.into();
         let err = Catalog::from_json_value(json).unwrap_err();
         assert_eq!(err.code(), crate::ErrorCode::FingerprintMismatch);
+    }
+
+    /// Issue 9, item 4: every way of loading a catalog validates it once.
+    #[test]
+    fn each_load_validates_once() {
+        let runs = || validate::RUNS.with(std::cell::Cell::get);
+        let count = |load: &dyn Fn() -> Catalog| {
+            let before = runs();
+            load();
+            runs() - before
+        };
+        let catalog = Catalog::new(sample_spec()).unwrap();
+        let json: serde_json::Value =
+            serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap();
+        assert_eq!(count(&|| Catalog::new(sample_spec()).unwrap()), 1);
+        assert_eq!(
+            count(&|| Catalog::from_json_value(json.clone()).unwrap()),
+            1
+        );
+        #[cfg(feature = "native")]
+        assert_eq!(
+            count(&|| {
+                Catalog::from_toml(include_str!("../../pricing.toml"), "pricing.toml").unwrap()
+            }),
+            1
+        );
+    }
+
+    /// Issue 9, item 4: "1 credits". The catalog names the singular; an
+    /// amount of exactly one whole unit takes it, every other the plural.
+    #[test]
+    fn amounts_show_the_unit_in_the_number_s_form() {
+        let mut spec = sample_spec();
+        assert_eq!(spec.show_amount(1), "1 credits", "no singular named");
+        spec.unit_singular = Some("credit".into());
+        let shown: Vec<String> = [0, 1, 2, 10].map(|a| spec.show_amount(a)).into();
+        assert_eq!(shown, ["0 credits", "1 credit", "2 credits", "10 credits"]);
+        spec.decimals = 2;
+        let shown: Vec<String> = [1, 100, 150].map(|a| spec.show_amount(a)).into();
+        assert_eq!(shown, ["0.01 credits", "1.00 credits", "1.50 credits"]);
+    }
+
+    /// Without a singular the canonical JSON has no `unitSingular`, so a
+    /// catalog that does not name one keeps the fingerprint it had; one
+    /// that does round-trips it.
+    #[test]
+    fn the_singular_is_in_the_canonical_json_only_when_named() {
+        let plain = Catalog::new(sample_spec()).unwrap();
+        assert!(!plain.to_canonical_json().unwrap().contains("unitSingular"));
+        let mut spec = sample_spec();
+        spec.unit_singular = Some("credit".into());
+        let named = Catalog::new(spec).unwrap();
+        let text = named.to_canonical_json().unwrap();
+        assert!(text.contains(r#""unitSingular":"credit""#), "{text}");
+        assert_ne!(named.fingerprint(), plain.fingerprint());
+        let back = Catalog::from_json_str(&text).unwrap();
+        assert_eq!(back, named);
+        let mut spec = sample_spec();
+        spec.unit_singular = Some(" ".into());
+        let error = Catalog::new(spec).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unitSingular: the unit's singular must not be empty"
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@
 //! plans, packs, add-ons), and `json.rs` (the canonical JSON form as a
 //! [`Tree`], and loading a catalog from it).
 
-use super::CatalogSpec;
+use super::{CatalogSpec, MAX_DECIMALS};
 use crate::error::echo;
 use crate::money::{Multiplier, Rounding};
 use crate::wallet::WalletPolicy;
@@ -190,6 +190,7 @@ impl<T: Tree> Loader<T> {
     fn key(name: &'static str) -> &'static str {
         match name {
             "default_resolution" if T::JSON => "defaultResolution",
+            "unit_singular" if T::JSON => "unitSingular",
             "burn_order" if T::JSON => "burnOrder",
             "per_seat" if T::JSON => "perSeat",
             "pack_discount" if T::JSON => "packDiscount",
@@ -423,6 +424,7 @@ impl<T: Tree> Loader<T> {
             "id",
             "version",
             "unit",
+            "unit_singular",
             "decimals",
             "rounding",
             "tiers",
@@ -447,10 +449,27 @@ impl<T: Tree> Loader<T> {
         } else {
             "credits".into()
         };
-        let decimals = self.defaulted(root, &span, "", "decimals");
-        let decimals = match self.uint(decimals, "decimals") {
-            Some(d) => u8::try_from(d).unwrap_or(u8::MAX),
+        // Optional in both formats: the canonical JSON omits it when absent.
+        let unit_singular = self.get(root, "", "unit_singular");
+        let singular_path = if T::JSON {
+            "unitSingular"
+        } else {
+            "unit_singular"
+        };
+        let unit_singular = self.string(unit_singular, singular_path);
+        let decimals_value = self.defaulted(root, &span, "", "decimals");
+        let decimals = match self.uint(decimals_value, "decimals") {
             None => 0,
+            Some(written) => u8::try_from(written).unwrap_or_else(|_| {
+                // Too large for the type: reported here with the value
+                // written, since validation only sees the stand-in 0.
+                self.error(
+                    decimals_value.map(T::span).unwrap_or_default(),
+                    "decimals",
+                    format!("decimals must be at most {MAX_DECIMALS}, found {written}"),
+                );
+                0
+            }),
         };
         let rounding_value = self.required(root, &span, "", "rounding");
         let rounding = self.named(
@@ -524,6 +543,7 @@ impl<T: Tree> Loader<T> {
             id,
             version,
             unit,
+            unit_singular,
             decimals,
             rounding: rounding.unwrap_or(Rounding::Up),
             tiers,

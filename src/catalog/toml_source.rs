@@ -85,7 +85,7 @@ pub(super) fn load(text: &str, file: &str) -> Result<Catalog, CatalogError> {
         };
         located.push((p.span.clone(), message));
     }
-    for finding in validate::validate(&read.spec) {
+    for finding in validate::validate(&read.spec, false) {
         let path = render(&finding.path, false);
         if read.problems.iter().any(|p| related(&p.path, &path)) {
             continue; // a consequence of a mistake already reported
@@ -93,7 +93,8 @@ pub(super) fn load(text: &str, file: &str) -> Result<Catalog, CatalogError> {
         located.push((span_of(&path), format!("{path}: {}", finding.message)));
     }
     if located.is_empty() {
-        return Catalog::new(read.spec);
+        // Validated above, with every finding located: not again.
+        return Catalog::validated(read.spec);
     }
     located.sort_by_key(|(span, _)| span.start);
     Err(CatalogError::new(
@@ -189,6 +190,41 @@ options.audio = { default = "off", values = { off = 1, on = 1.25 } }
             found[1].contains("wallet.allowances[0].amount: must not be negative"),
             "{}",
             found[1]
+        );
+    }
+
+    /// Issue 9, item 6: `decimals = 300` was reported as "found 255" (a
+    /// saturating cast); the message names the value written, where it is.
+    #[test]
+    fn decimals_too_large_for_the_type_are_reported_as_written() {
+        let found = errors(&GOOD.replace("decimals = 0", "decimals = 300"));
+        assert_eq!(
+            found,
+            ["c.toml:4:12: decimals: decimals must be at most 6, found 300"]
+        );
+        let found = errors(&GOOD.replace("decimals = 0", "decimals = 7"));
+        assert_eq!(
+            found,
+            ["c.toml:4:12: decimals: decimals must be at most 6, found 7"]
+        );
+    }
+
+    /// Issue 9, item 4: a message names fields as its path does. The
+    /// policy's duplicate source is `burn_order` in TOML (it said
+    /// `burnOrder`), and is located at the value.
+    #[test]
+    fn messages_name_fields_as_the_toml_path_does() {
+        let text = format!("{GOOD}\n[wallet]\nburn_order = [\"daily\", \"daily\"]\n");
+        assert_eq!(
+            errors(&text),
+            ["c.toml:21:24: wallet.burn_order[1]: source daily is listed twice in burn_order"]
+        );
+        let text = GOOD.replace("resolutions = { \"720p\" = 1, \"1080p\" = 1.5 }\n", "");
+        assert_eq!(
+            errors(&text),
+            [
+                "c.toml:16:22: products[0].default_resolution: a default resolution is set but the product lists no resolutions"
+            ]
         );
     }
 
@@ -370,9 +406,9 @@ price = 300
                 // `"small", ` 9: "huge" at 19.
                 "c.toml:42:19: plans[1].packs[1]: no pack \"huge\" in [[packs]]",
                 // Line 43 `pack_discount = 150`: 13 + 3 characters, 150 at 17.
-                "c.toml:43:17: plans[1].pack_discount: pack_discount is a percentage, 0 … 100, found 150",
+                "c.toml:43:17: plans[1].pack_discount: the pack discount is a percentage, 0 … 100, found 150",
                 // Line 54 `allowance = "daily"`: 9 + 3 characters, at 13.
-                "c.toml:54:13: addons[0].allowance: allowance \"daily\" must have source \"addon\" and per_seat = true (one seat per unit)",
+                "c.toml:54:13: addons[0].allowance: allowance \"daily\" must have source \"addon\" and be granted per seat (one seat per unit)",
             ]
         );
     }
@@ -395,7 +431,7 @@ price = 300
                 // `tiers = ["basic", ` is 18 characters: "gold" at 19.
                 "c.toml:25:19: plans[0].limits.tiers[1]: unknown tier \"gold\"",
                 // `max_outputs = ` is 14 characters.
-                "c.toml:26:15: plans[0].limits.max_outputs: max_outputs must be at least 1",
+                "c.toml:26:15: plans[0].limits.max_outputs: max outputs must be at least 1",
                 // `options = { audio = [` is 21 characters.
                 "c.toml:27:22: plans[0].limits.options.audio[0]: no product offers audio = \"loud\"",
             ]

@@ -212,8 +212,37 @@ pub(crate) fn is_slug(text: &str) -> bool {
         && bytes.all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-'))
 }
 
+#[cfg(test)]
+thread_local! {
+    /// How many times this thread ran [`validate`]: tests check that a
+    /// load validates once.
+    pub(crate) static RUNS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A wallet policy's text (a path or a message) with its field names as the
+/// catalog's format writes them: as is for JSON (`camel`), `snake_case` for
+/// TOML. Only TOML builds (`native`) have anything to translate; the browser
+/// build leaves the string searcher out.
+fn snake_policy_names(text: String, camel: bool) -> String {
+    #[cfg(feature = "native")]
+    if !camel {
+        return text
+            .replace("burnOrder", "burn_order")
+            .replace("perSeat", "per_seat");
+    }
+    let _ = camel;
+    text
+}
+
 /// Runs every semantic check and returns all findings (empty when valid).
-pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
+/// `camel` tells the format the findings will be shown in: schema fields
+/// are `camelCase` in JSON (`true`) and `snake_case` in TOML. Paths render
+/// either way; messages that must name a field say it in words ("default
+/// resolution"), except those of the wallet policy, which are in JSON's
+/// names and are translated here for TOML.
+pub(crate) fn validate(spec: &CatalogSpec, camel: bool) -> Vec<Finding> {
+    #[cfg(test)]
+    RUNS.with(|runs| runs.set(runs.get() + 1));
     let mut out = Vec::new();
     let mut report = |path: Path, message: String| out.push(Finding { path, message });
 
@@ -231,6 +260,16 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
     }
     if spec.unit.trim().is_empty() {
         report(vec![Seg::Field("unit")], "unit must not be empty".into());
+    }
+    if spec
+        .unit_singular
+        .as_ref()
+        .is_some_and(|s| s.trim().is_empty())
+    {
+        report(
+            vec![Seg::Field("unit_singular")],
+            "the unit's singular must not be empty".into(),
+        );
     }
     if spec.decimals > MAX_DECIMALS {
         report(
@@ -259,11 +298,16 @@ pub(crate) fn validate(spec: &CatalogSpec) -> Vec<Finding> {
         }
     }
     if let Err(e) = spec.wallet.validate() {
-        let mut message = e.message;
+        // The policy names its fields as JSON does (`burnOrder[1]`); in
+        // TOML they are `snake_case`. Its path joins the catalog's, so the
+        // TOML reader locates it at the value.
+        let names = |text: String| snake_policy_names(text, camel);
+        let mut path = vec![Seg::Field("wallet")];
         if let Some(at) = e.path {
-            message = format!("{at}: {message}");
+            path.push(Seg::Key(names(at)));
         }
-        report(vec![Seg::Field("wallet")], message);
+        let message = names(e.message);
+        report(path, message);
     }
     if spec.products.is_empty() {
         report(
@@ -451,11 +495,11 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
         ),
         (Some(_), true) => report(
             field("default_resolution"),
-            "default_resolution is set but the product lists no resolutions".into(),
+            "a default resolution is set but the product lists no resolutions".into(),
         ),
         (None, false) => report(
             field("resolutions"),
-            "a product with resolutions needs a default_resolution".into(),
+            "a product with resolutions needs a default resolution".into(),
         ),
         _ => {}
     }
@@ -509,7 +553,7 @@ mod tests {
     use crate::catalog::tests::sample_spec;
 
     fn messages(spec: &CatalogSpec) -> Vec<String> {
-        validate(spec)
+        validate(spec, false)
             .into_iter()
             .map(|f| format!("{}: {}", render(&f.path, false), f.message))
             .collect()

@@ -1,7 +1,7 @@
 //! `genprice catalog`: the canonical JSON catalog, fingerprint included —
 //! what a browser or the npm package loads.
 
-use super::{catalog_or_exit, write_out};
+use super::{catalog_or_exit, report_catalog_error, write_out};
 use clap::Args;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,7 +26,13 @@ pub fn run(args: CatalogArgs) -> Result<ExitCode, String> {
     let text = if args.pretty {
         serde_json::to_string_pretty(&catalog).map_err(|e| e.to_string())?
     } else {
-        catalog.to_canonical_json()
+        match catalog.to_canonical_json() {
+            Ok(text) => text,
+            Err(error) => {
+                report_catalog_error(&error);
+                return Ok(ExitCode::FAILURE);
+            }
+        }
     };
     write_out(|out| writeln!(out, "{text}"))?;
     Ok(ExitCode::SUCCESS)

@@ -6,7 +6,7 @@ use super::{catalog_or_exit, unsigned, write_out};
 use clap::Args;
 use genprice::plan::estimate::{Estimate, Usage, estimate};
 use genprice::{ErrorCode, QuoteError};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -40,7 +40,7 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode, String> {
         .transpose()
         .map_err(|message| QuoteError::at(ErrorCode::InvalidUsage, "bufferPercent", message));
     let result = buffer.and_then(|buffer| {
-        let mut usage = read_usage(&bytes)?;
+        let mut usage = Usage::from_json_slice(&bytes)?;
         if let Some(percent) = buffer {
             usage.buffer_percent = percent;
         }
@@ -59,24 +59,4 @@ pub fn run(args: EstimateArgs) -> Result<ExitCode, String> {
             Ok(ExitCode::FAILURE)
         }
     }
-}
-
-/// The usage mix in `bytes`: one JSON value (a list of lines, or an object
-/// with `usage`).
-fn read_usage(bytes: &[u8]) -> Result<Usage, QuoteError> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|_| QuoteError::new(ErrorCode::InvalidJson, "standard input is not UTF-8"))?;
-    if text.trim().is_empty() {
-        return Err(QuoteError::new(
-            ErrorCode::InvalidJson,
-            "no usage on standard input (expected a JSON list of lines or an object with \"usage\")",
-        ));
-    }
-    let value: Value = serde_json::from_str(text).map_err(|e| {
-        QuoteError::new(
-            ErrorCode::InvalidJson,
-            format!("usage is not valid JSON: {e}"),
-        )
-    })?;
-    Usage::from_json_value(&value)
 }

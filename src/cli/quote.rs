@@ -4,8 +4,9 @@
 use super::{catalog_or_exit, unsigned, write_out};
 use clap::Args;
 use genprice::plan::{QuoteOptions, quote_for};
+use genprice::request::split_requests;
 use genprice::{ErrorCode, QuoteError, QuoteResult, Request};
-use serde_json::{Value, json};
+use serde_json::json;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -115,34 +116,4 @@ fn refuse(error: &QuoteError) -> Result<ExitCode, String> {
     eprintln!("genprice: {}", error.message);
     println!("{}", json!({ "error": error }));
     Ok(ExitCode::FAILURE)
-}
-
-/// Splits standard input into requests. If the whole input is one JSON
-/// value (pretty-printed or not), that is the one request; otherwise every
-/// non-blank line is a request (JSON Lines), and a line that is not JSON
-/// gives an `invalid_json` result of its own.
-fn split_requests(bytes: &[u8]) -> Vec<Result<Value, QuoteError>> {
-    let Ok(text) = std::str::from_utf8(bytes) else {
-        return vec![Err(QuoteError::new(
-            ErrorCode::InvalidJson,
-            "standard input is not UTF-8",
-        ))];
-    };
-    if text.trim().is_empty() {
-        return Vec::new();
-    }
-    if let Ok(value) = serde_json::from_str::<Value>(text) {
-        return vec![Ok(value)];
-    }
-    text.lines()
-        .filter(|line| !line.trim().is_empty())
-        .map(|line| {
-            serde_json::from_str::<Value>(line).map_err(|e| {
-                QuoteError::new(
-                    ErrorCode::InvalidJson,
-                    format!("request is not valid JSON: {e}"),
-                )
-            })
-        })
-        .collect()
 }

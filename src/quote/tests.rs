@@ -29,6 +29,25 @@ fn price_times_seconds_times_resolution_multiplier() {
     assert_eq!(quote.display, "150 credits");
 }
 
+/// Issue 9, item 4: a quote of exactly one credit says "1 credit".
+#[test]
+fn a_quote_of_one_credit_says_credit() {
+    let mut spec = sample_spec();
+    spec.unit_singular = Some("credit".into());
+    spec.products[0].price = 1;
+    let c = Catalog::new(spec).unwrap();
+    let one = |seconds: u64| {
+        let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": seconds}))
+            .unwrap();
+        quote(&c, &r).unwrap()
+    };
+    assert_eq!(
+        (one(1).display, one(1).unit),
+        ("1 credit".into(), "credits".into())
+    );
+    assert_eq!(one(2).display, "2 credits");
+}
+
 #[test]
 fn defaults_fill_missing_settings_and_are_marked() {
     let quote = q(json!({"product": "video/clip"})).unwrap();
@@ -214,14 +233,51 @@ fn a_stepped_quantity_accepts_only_its_steps() {
 }
 
 #[test]
-fn lowest_terms_keeps_the_value() {
-    assert_eq!(lowest_terms(60_000_000_000, 8), (600, 0));
-    assert_eq!(lowest_terms(599_500_000, 6), (5995, 1));
-    assert_eq!(lowest_terms(0, 12), (0, 0));
-    assert_eq!(lowest_terms(7, 0), (7, 0));
-    assert_eq!(lowest_terms(u128::MAX, 30), (u128::MAX, 30));
+fn the_power_of_ten_table_is_exact() {
     assert_eq!(POW10[38], 10u128.pow(38));
     assert_eq!(POW10[0], 1);
+}
+
+fn factor(value: &str) -> Factor {
+    Factor {
+        name: "x".into(),
+        value: "y".into(),
+        multiplier: Multiplier::parse(value).unwrap(),
+        defaulted: false,
+    }
+}
+
+#[test]
+fn exact_amount_is_in_lowest_terms_across_factors() {
+    let spec = sample_spec();
+    let product = &spec.products[0]; // price 10, per 1
+    // 10 × 3 × 0.0002 × 0.0005 = 3 × 10^-6: the 2 and the 5 of two
+    // different multipliers cancel a ten together.
+    let factors = [factor("0.0002"), factor("0.0005")];
+    assert_eq!(exact_amount(product, 3, &factors), Some((3, 6)));
+    // 10 × 4 × 1.5 = 60, exponent 0.
+    assert_eq!(exact_amount(product, 4, &[factor("1.5")]), Some((60, 0)));
+    // Zero anywhere is zero, in lowest terms.
+    assert_eq!(
+        exact_amount(product, 4, &[factor("1000"), factor("0")]),
+        Some((0, 0))
+    );
+    assert_eq!(exact_amount(product, 0, &[factor("1.5")]), Some((0, 0)));
+}
+
+#[test]
+fn exact_amount_refuses_only_what_does_not_fit() {
+    let mut spec = sample_spec();
+    spec.products[0].price = 7;
+    let product = &spec.products[0];
+    // 7 × 0.0001^10 = 7 × 10^-40: 40 places, more than 38.
+    let tiny: Vec<Factor> = (0..10).map(|_| factor("0.0001")).collect();
+    assert_eq!(exact_amount(product, 1, &tiny), None);
+    // 7 × 0.0001^9 = 7 × 10^-36 fits.
+    assert_eq!(exact_amount(product, 1, &tiny[..9]), Some((7, 36)));
+    // 7 × 3^81 is above 2^128 (3^81 ≈ 4.4 × 10^38), whatever cancels.
+    let threes: Vec<Factor> = (0..81).map(|_| factor("3")).collect();
+    assert_eq!(exact_amount(product, 1, &threes), None);
 }
 
 #[test]
@@ -244,4 +300,40 @@ fn exact_amount_cancels_tens_before_giving_up() {
         format_scaled(n, e, 0),
         format!("{}{}", 1u64 << 40, "0".repeat(22))
     );
+}
+
+/// Issue 9, item 6: price 2^53 − 1 per second, 2^53 − 1 seconds, a ×1000
+/// resolution and a ×0 option is exactly 0; it used to be
+/// `amount_overflow` when the option sorted after the resolution, and
+/// priced when renamed to sort first. The order of options is irrelevant.
+#[test]
+fn a_zero_option_prices_a_huge_line_at_zero_whatever_its_name() {
+    for name in ["aa", "zz"] {
+        let mut spec = sample_spec();
+        let product = &mut spec.products[0];
+        product.price = MAX_AMOUNT;
+        product.quantity = Some(crate::catalog::QuantityLimits {
+            min: 1,
+            max: MAX_AMOUNT,
+            default: None,
+            step: 1,
+        });
+        product
+            .resolutions
+            .insert("8k".into(), Multiplier::parse("1000").unwrap());
+        product.options.insert(
+            name.into(),
+            crate::catalog::ProductOption {
+                default: "off".into(),
+                values: [("off".into(), Multiplier::parse("0").unwrap())].into(),
+            },
+        );
+        let c = Catalog::new(spec).unwrap();
+        let r = Request::from_json_value(
+            &json!({"product": "video/clip", "seconds": MAX_AMOUNT, "resolution": "8k"}),
+        )
+        .unwrap();
+        let q = quote(&c, &r).unwrap_or_else(|e| panic!("option {name}: {e}"));
+        assert_eq!((q.total, q.lines[0].exact.as_str()), (0, "0"), "{name}");
+    }
 }

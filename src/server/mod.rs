@@ -69,9 +69,10 @@ impl App {
         }
     }
 
-    /// Puts `catalog` in force for pricing and publishing.
-    fn install(&self, catalog: Catalog) {
-        let published = Arc::new(publish(&catalog));
+    /// Puts `catalog` in force for pricing and publishing (`published`
+    /// is its [`publish`]ed form).
+    fn install(&self, catalog: Catalog, published: (String, String)) {
+        let published = Arc::new(published);
         self.service.set_catalog(catalog);
         match self.published.write() {
             Ok(mut p) => *p = published,
@@ -80,11 +81,11 @@ impl App {
     }
 }
 
-fn publish(catalog: &Catalog) -> (String, String) {
-    (
-        catalog.fingerprint().to_string(),
-        catalog.to_canonical_json(),
-    )
+/// A catalog's fingerprint and canonical JSON, as `GET /v1/catalog` serves
+/// them.
+fn publish(catalog: &Catalog) -> Result<(String, String), String> {
+    let json = catalog.to_canonical_json().map_err(|e| e.to_string())?;
+    Ok((catalog.fingerprint().to_string(), json))
 }
 
 /// Now, in Unix milliseconds: the service's only clock.
@@ -136,7 +137,7 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
             "genprice serve: generated a secret key (shown once; only its hash is stored):\n{key}"
         );
     }
-    let published = RwLock::new(Arc::new(publish(&catalog)));
+    let published = RwLock::new(Arc::new(publish(&catalog)?));
     let dyn_store: Arc<dyn Store> = store.clone();
     let app = Arc::new(App {
         service: Service::new(dyn_store, catalog),
@@ -251,10 +252,10 @@ async fn reload_on_hangup(app: Arc<App>, path: PathBuf) {
             return;
         };
         while hangups.recv().await.is_some() {
-            match load_catalog(&path) {
-                Ok(catalog) => {
+            match load_catalog(&path).and_then(|c| publish(&c).map(|p| (c, p))) {
+                Ok((catalog, published)) => {
                     let fingerprint = catalog.fingerprint().to_string();
-                    app.install(catalog);
+                    app.install(catalog, published);
                     tracing::info!(%fingerprint, "catalog reloaded");
                 }
                 Err(errors) => {

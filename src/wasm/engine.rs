@@ -198,7 +198,11 @@ impl Engine {
     /// meter, price, limits, resolutions and options (for building controls).
     #[wasm_bindgen(unchecked_return_type = "Catalog")]
     pub fn catalog(&self) -> Result<JsValue, JsValue> {
-        js_sys::JSON::parse(&self.catalog.to_canonical_json())
+        let text = self
+            .catalog
+            .to_canonical_json()
+            .map_err(|e| catalog_error(&e))?;
+        js_sys::JSON::parse(&text)
     }
 
     /// The catalog's fingerprint, `sha256:<hex>`.

@@ -72,7 +72,7 @@ pub(crate) fn load_json(value: &serde_json::Value) -> Result<Catalog, CatalogErr
             location: None,
         })
         .collect();
-    for finding in validate::validate(&read.spec) {
+    for finding in validate::validate(&read.spec, true) {
         let path = render(&finding.path, true);
         if read.problems.iter().any(|p| related(&p.path, &path)) {
             continue; // a consequence of a mistake already reported
@@ -97,7 +97,8 @@ pub(crate) fn load_json(value: &serde_json::Value) -> Result<Catalog, CatalogErr
     if !diagnostics.is_empty() {
         return Err(CatalogError::new(diagnostics));
     }
-    let catalog = Catalog::new(read.spec)?;
+    // Validated above, with every finding reported: not again.
+    let catalog = Catalog::validated(read.spec)?;
     match read.fingerprint {
         Some(stated) if stated != catalog.fingerprint() => Err(CatalogError::fingerprint_mismatch(
             &stated,
@@ -133,7 +134,7 @@ mod tests {
 
     fn good() -> serde_json::Value {
         let catalog = Catalog::new(crate::catalog::tests::sample_spec()).unwrap();
-        serde_json::from_str(&catalog.to_canonical_json()).unwrap()
+        serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap()
     }
 
     #[test]
@@ -180,6 +181,47 @@ mod tests {
         );
     }
 
+    /// Issue 9, item 6: a `decimals` above 255 is reported as written.
+    #[test]
+    fn json_decimals_too_large_for_the_type_are_reported_as_written() {
+        let mut doc = good();
+        doc["decimals"] = json!(300);
+        assert_eq!(
+            errors(doc),
+            ["decimals: decimals must be at most 6, found 300"]
+        );
+    }
+
+    /// Issue 9, item 4: messages do not name `snake_case` fields under a
+    /// `camelCase` path.
+    #[test]
+    fn json_messages_name_fields_as_the_path_does() {
+        let mut doc = good();
+        doc["products"][1]["resolutions"] = json!({});
+        doc.as_object_mut().unwrap().remove("fingerprint");
+        let found = errors(doc);
+        assert_eq!(
+            found,
+            [
+                "products[1].defaultResolution: a default resolution is set but the product lists no resolutions"
+            ]
+        );
+        assert!(found.iter().all(|m| !m.contains('_')), "{found:?}");
+    }
+
+    #[test]
+    fn json_reads_the_unit_singular_by_its_camel_case_name() {
+        let mut doc = good();
+        doc["unitSingular"] = json!(3);
+        assert_eq!(
+            errors(doc),
+            ["unitSingular: expected a string, found integer"]
+        );
+        let mut doc = good();
+        doc["unit_singular"] = json!("credit");
+        assert!(errors(doc)[0].starts_with("unknown key \"unit_singular\" at the top level"));
+    }
+
     #[test]
     fn json_that_is_not_an_object_is_refused() {
         assert_eq!(
@@ -213,7 +255,7 @@ mod tests {
         let found = errors(dup);
         assert_eq!(found.len(), 1, "{found:#?}");
         assert!(
-            found[0].starts_with("wallet: burnOrder[1]: source daily is listed twice"),
+            found[0].starts_with("wallet.burnOrder[1]: source daily is listed twice in burnOrder"),
             "{}",
             found[0]
         );

@@ -102,7 +102,7 @@ pub(super) fn check(spec: &CatalogSpec, report: &mut impl FnMut(Path, String)) {
             Some(a) if a.source != GrantSource::Addon || !a.per_seat => report(
                 at("allowance"),
                 format!(
-                    "allowance {} must have source \"addon\" and per_seat = true (one seat per unit)",
+                    "allowance {} must have source \"addon\" and be granted per seat (one seat per unit)",
                     echo(&addon.allowance)
                 ),
             ),
@@ -247,7 +247,7 @@ fn check_plan(spec: &CatalogSpec, plan: &Plan, i: usize, report: &mut impl FnMut
         report(
             field("pack_discount"),
             format!(
-                "pack_discount is a percentage, 0 … 100, found {}",
+                "the pack discount is a percentage, 0 … 100, found {}",
                 plan.pack_discount
             ),
         );
@@ -283,7 +283,7 @@ fn check_plan(spec: &CatalogSpec, plan: &Plan, i: usize, report: &mut impl FnMut
             None => report(
                 path,
                 format!(
-                    "max_resolution for {} needs a ladder: resolutions.{} = [lowest, …, highest]",
+                    "a max resolution for {} needs a ladder: resolutions.{} = [lowest, …, highest]",
                     studio.as_str(),
                     studio.as_str()
                 ),
@@ -302,7 +302,7 @@ fn check_plan(spec: &CatalogSpec, plan: &Plan, i: usize, report: &mut impl FnMut
     if limits.max_outputs == Some(0) {
         report(
             limit("max_outputs"),
-            "max_outputs must be at least 1".into(),
+            "max outputs must be at least 1".into(),
         );
     }
     for (name, values) in &limits.options {
@@ -601,7 +601,7 @@ price = 300
             findings(&spec),
             [
                 "plans[1].packs[1]: no pack \"huge\" in [[packs]]",
-                "plans[1].pack_discount: pack_discount is a percentage, 0 … 100, found 101",
+                "plans[1].pack_discount: the pack discount is a percentage, 0 … 100, found 101",
                 "plans[1].addons[0]: no add-on \"less\" in [[addons]]",
             ]
         );
@@ -626,9 +626,9 @@ price = 300
                 "plans[0].limits.tiers[1]: unknown tier \"gold\"",
                 "plans[0].limits.products[1]: unknown product \"video/none\"",
                 // Studios in declaration order: image before video.
-                "plans[0].limits.max_resolution.image: max_resolution for image needs a ladder: resolutions.image = [lowest, …, highest]",
+                "plans[0].limits.max_resolution.image: a max resolution for image needs a ladder: resolutions.image = [lowest, …, highest]",
                 "plans[0].limits.max_resolution.video: resolution \"4k\" is not on the video ladder",
-                "plans[0].limits.max_outputs: max_outputs must be at least 1",
+                "plans[0].limits.max_outputs: max outputs must be at least 1",
                 "plans[0].limits.options.fps: no product has an option \"fps\"",
                 "plans[0].limits.options.style[1]: no product offers style = \"neon\"",
             ]
@@ -674,7 +674,7 @@ price = 300
             findings(&spec),
             [
                 "addons[1].id: duplicate add-on id \"more\"",
-                "addons[1].allowance: allowance \"monthly\" must have source \"addon\" and per_seat = true (one seat per unit)",
+                "addons[1].allowance: allowance \"monthly\" must have source \"addon\" and be granted per seat (one seat per unit)",
                 "addons[2].allowance: no allowance \"bonus\" in [wallet] allowances",
             ]
         );
@@ -684,7 +684,7 @@ price = 300
         assert_eq!(
             findings(&spec),
             [
-                "addons[0].allowance: allowance \"extra\" must have source \"addon\" and per_seat = true (one seat per unit)"
+                "addons[0].allowance: allowance \"extra\" must have source \"addon\" and be granted per seat (one seat per unit)"
             ]
         );
     }

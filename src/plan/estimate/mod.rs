@@ -122,7 +122,7 @@ pub use usage::{
 use super::entitle::denials;
 use crate::catalog::{Catalog, CatalogRef, Plan};
 use crate::error::{ErrorCode, QuoteError};
-use crate::money::{MAX_AMOUNT, format_amount};
+use crate::money::MAX_AMOUNT;
 use crate::quote::{Quote, quote};
 use serde::Serialize;
 use std::sync::Arc;
@@ -259,10 +259,7 @@ pub fn estimate(catalog: &Catalog, usage: &Usage) -> Result<Estimate, QuoteError
         &currency,
         &plan_denials,
     );
-    let unit = Unit {
-        name: &spec.unit,
-        decimals: spec.decimals,
-    };
+    let unit = Unit(spec);
     let (recommendation, reason) = recommend::recommendation(
         catalog,
         usage,
@@ -302,15 +299,12 @@ fn products(priced: &Quote) -> String {
     out
 }
 
-/// Credits for people: `390 credits`.
-pub(super) struct Unit<'a> {
-    pub(super) name: &'a str,
-    pub(super) decimals: u8,
-}
+/// Credits for people: `390 credits`, `1 credit`, as quotes show them.
+pub(super) struct Unit<'a>(&'a crate::catalog::CatalogSpec);
 
 impl Unit<'_> {
     pub(super) fn show(&self, amount: u64) -> String {
-        format!("{} {}", format_amount(amount, self.decimals), self.name)
+        self.0.show_amount(amount)
     }
 }
 

@@ -173,6 +173,50 @@ impl Usage {
         Ok(usage)
     }
 
+    /// Reads a usage mix from JSON text: one JSON value (pretty-printed or
+    /// not), read by [`Usage::from_json_value`]. Blank text and text that is
+    /// not JSON are `invalid_json`; the value's mistakes are as there.
+    ///
+    /// ```
+    /// use genprice::plan::estimate::Usage;
+    /// let usage = Usage::from_json_str(
+    ///     r#"{"usage": [{"request": {"product": "image/flux-pro"}, "per": "day", "count": 3}],
+    ///        "bufferPercent": 20}"#,
+    /// )?;
+    /// assert_eq!((usage.lines.len(), usage.buffer_percent), (1, 20));
+    /// let blank = Usage::from_json_str("  \n").unwrap_err();
+    /// assert_eq!(blank.code, genprice::ErrorCode::InvalidJson);
+    /// # Ok::<(), genprice::QuoteError>(())
+    /// ```
+    pub fn from_json_str(text: &str) -> Result<Usage, QuoteError> {
+        if text.trim().is_empty() {
+            return Err(QuoteError::new(
+                ErrorCode::InvalidJson,
+                "no usage (expected a JSON list of lines or an object with \"usage\")",
+            ));
+        }
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            QuoteError::new(
+                ErrorCode::InvalidJson,
+                format!("usage is not valid JSON: {e}"),
+            )
+        })?;
+        Usage::from_json_value(&value)
+    }
+
+    /// Reads a usage mix from bytes (a file, standard input, a request
+    /// body): UTF-8 JSON text, as [`Usage::from_json_str`] reads it. Bytes
+    /// that are not UTF-8 are `invalid_json`.
+    pub fn from_json_slice(bytes: &[u8]) -> Result<Usage, QuoteError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            QuoteError::new(
+                ErrorCode::InvalidJson,
+                format!("usage is not UTF-8 text: {e}"),
+            )
+        })?;
+        Usage::from_json_str(text)
+    }
+
     /// Checks what the type cannot: the ranges of the module docs. Paths
     /// as [`Usage::from_json_value`] gives them.
     pub fn validate(&self) -> Result<(), QuoteError> {
@@ -478,6 +522,24 @@ mod tests {
     use super::*;
     use crate::request::ItemSpec;
     use serde_json::json;
+
+    /// Issue 9, item 5: the text reader the CLI had is the library's.
+    #[test]
+    fn usage_reads_from_text_and_bytes_like_from_a_value() {
+        let value = json!([{"request": {"product": "image/a"}, "per": "week", "count": 2}]);
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let want = Usage::from_json_value(&value).unwrap();
+        assert_eq!(Usage::from_json_str(&text).unwrap(), want);
+        assert_eq!(Usage::from_json_slice(text.as_bytes()).unwrap(), want);
+        let code = |r: Result<Usage, QuoteError>| r.unwrap_err().code;
+        assert_eq!(code(Usage::from_json_str(" \n\t")), ErrorCode::InvalidJson);
+        assert_eq!(code(Usage::from_json_str("[1,")), ErrorCode::InvalidJson);
+        assert_eq!(
+            code(Usage::from_json_slice(b"[\xff]")),
+            ErrorCode::InvalidJson
+        );
+        assert_eq!(code(Usage::from_json_str("3")), ErrorCode::InvalidUsage);
+    }
 
     #[test]
     fn parse_errors_have_codes_and_paths() {

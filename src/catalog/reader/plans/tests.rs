@@ -68,7 +68,7 @@ fn json_errors(value: Value) -> Vec<String> {
 
 fn pricing_json() -> Value {
     let catalog = Catalog::from_toml(PRICING, "pricing.toml").unwrap();
-    serde_json::from_str(&catalog.to_canonical_json()).unwrap()
+    serde_json::from_str(&catalog.to_canonical_json().unwrap()).unwrap()
 }
 
 #[test]
@@ -286,11 +286,11 @@ fn plans_that_are_not_an_array_of_tables_are_refused() {
 #[test]
 fn pricing_toml_round_trips_through_canonical_json() {
     let from_toml = Catalog::from_toml(PRICING, "pricing.toml").unwrap();
-    let text = from_toml.to_canonical_json();
+    let text = from_toml.to_canonical_json().unwrap();
     let from_json = Catalog::from_json_str(&text).unwrap();
     assert_eq!(from_json.fingerprint(), from_toml.fingerprint());
     assert_eq!(from_json.spec(), from_toml.spec());
-    assert_eq!(from_json.to_canonical_json(), text);
+    assert_eq!(from_json.to_canonical_json().unwrap(), text);
     // The commercial sections made the trip: five plans, two packs,
     // one add-on, three ladders.
     let spec = from_json.spec();
@@ -342,7 +342,7 @@ fn json_mistakes_are_reported_with_camel_case_paths() {
             "packs[0].expires: unknown expiry \"soon\" (expected never or cycle_end)",
             // … then the semantic checks, plan by plan.
             "plans[1].limits.maxResolution.video: resolution \"8k\" is not on the video ladder",
-            "plans[2].packDiscount: pack_discount is a percentage, 0 … 100, found 150",
+            "plans[2].packDiscount: the pack discount is a percentage, 0 … 100, found 150",
             "plans[3].seats: seats must satisfy 1 ≤ min ≤ max ≤ 2^53 − 1, found min 2 and max 1",
         ]
     );
