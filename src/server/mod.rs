@@ -149,6 +149,9 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    // The signal handlers exist before anyone hears "listening": a SIGHUP
+    // or SIGTERM sent right after it is handled, never the default action.
+    let signals = Signals::install()?;
     tracing::info!(%bound, db = %config.db.display(), fingerprint = %app.published().0, "listening");
     ready(bound);
 
@@ -176,10 +179,15 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .service(routes::router(Arc::clone(&app)));
 
     let sweeper = tokio::spawn(sweep(Arc::clone(&app), config.sweep_every));
-    let reloader = tokio::spawn(reload_on_hangup(Arc::clone(&app), config.catalog.clone()));
+    let Signals { hangup, terminate } = signals;
+    let reloader = tokio::spawn(reload_on_hangup(
+        Arc::clone(&app),
+        config.catalog.clone(),
+        hangup,
+    ));
 
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut stop = std::pin::pin!(shutdown_signal());
+    let mut stop = std::pin::pin!(shutdown_signal(terminate));
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -221,54 +229,70 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// The signals the service handles, registered at start.
+struct Signals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    hangup: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
     #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+    hangup: (),
+    #[cfg(not(unix))]
+    terminate: (),
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn install() -> Result<Signals, String> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let hangup =
+            signal(SignalKind::hangup()).map_err(|e| format!("cannot handle SIGHUP: {e}"))?;
+        let terminate =
+            signal(SignalKind::terminate()).map_err(|e| format!("cannot handle SIGTERM: {e}"))?;
+        Ok(Signals { hangup, terminate })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> Result<Signals, String> {
+        Ok(Signals {
+            hangup: (),
+            terminate: (),
+        })
     }
 }
 
+#[cfg(unix)]
+async fn shutdown_signal(mut terminate: tokio::signal::unix::Signal) {
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = terminate.recv() => {},
+    }
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal(_: ()) {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
 /// SIGHUP: validate the catalog file and put it in force, or keep the old.
-async fn reload_on_hangup(app: Arc<App>, path: PathBuf) {
-    #[cfg(unix)]
-    {
-        let Ok(mut hangups) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            match load_catalog(&path).and_then(|c| publish(&c).map(|p| (c, p))) {
-                Ok((catalog, published)) => {
-                    let fingerprint = catalog.fingerprint().to_string();
-                    app.install(catalog, published);
-                    tracing::info!(%fingerprint, "catalog reloaded");
-                }
-                Err(errors) => {
-                    tracing::error!(catalog = %path.display(), %errors, "reload refused: the old catalog stays");
-                }
+#[cfg(unix)]
+async fn reload_on_hangup(app: Arc<App>, path: PathBuf, mut hangups: tokio::signal::unix::Signal) {
+    while hangups.recv().await.is_some() {
+        match load_catalog(&path).and_then(|c| publish(&c).map(|p| (c, p))) {
+            Ok((catalog, published)) => {
+                let fingerprint = catalog.fingerprint().to_string();
+                app.install(catalog, published);
+                tracing::info!(%fingerprint, "catalog reloaded");
+            }
+            Err(errors) => {
+                tracing::error!(catalog = %path.display(), %errors, "reload refused: the old catalog stays");
             }
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (app, path);
-    }
 }
+
+#[cfg(not(unix))]
+async fn reload_on_hangup(_: Arc<App>, _: PathBuf, _: ()) {}
 
 /// Expires pending charges past their ttl, every `every`.
 async fn sweep(app: Arc<App>, every: Duration) {
