@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test suite of genprice:
 #   Rust: formatting, clippy (native, core without `native`, wasm32), docs,
-#         unit, integration, property and vector tests, doc tests, and the
-#         benchmarks once in test mode;
+#         unit, integration, property and vector tests, the service tests
+#         against the spawned `genprice serve` (API, auth, concurrency,
+#         kill -9 crash cycles), doc tests, and the benchmarks once in test
+#         mode;
 #   wasm: builds pkg/ and runs the binding tests under Node (wasm-bindgen-test);
 #   JS:   tsc on a typed consumer, then node's test runner on tests/js/
 #         (shared vectors, native-vs-wasm differential, wallet vectors,
-#         packaging in Node ESM/CJS and Vite, the studio page in Chromium);
+#         packaging in Node ESM/CJS and Vite, the studio page in Chromium,
+#         the npm engine's quotes charged on a spawned `genprice serve`);
 #   and prints the size and speed report (failing only on the size budget).
 #
 # Installs what it needs (the wasm32 target, the wasm-bindgen CLI pinned to
