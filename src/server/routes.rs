@@ -69,7 +69,8 @@ pub async fn health(State(app): Shared) -> Answer {
     Ok(reply(Reply::ok(200, &json!({"ok": true}))))
 }
 
-/// `GET /v1/openapi.json`.
+/// `GET /v1/openapi.json`: this document.
+#[utoipa::path(get, path = "/v1/openapi.json", responses((status = 200, description = "the OpenAPI 3.1 description of the API")))]
 pub async fn openapi() -> Answer {
     Ok(reply(Reply::ok(200, &super::openapi::document())))
 }
