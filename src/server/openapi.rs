@@ -237,6 +237,7 @@ pub struct Usage {
     ),
     paths(
         super::routes::health,
+        super::routes::openapi,
         super::routes::catalog,
         super::routes::create_account,
         super::routes::get_account,

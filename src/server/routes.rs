@@ -69,7 +69,8 @@ pub async fn health(State(app): Shared) -> Answer {
     Ok(reply(Reply::ok(200, &json!({"ok": true}))))
 }
 
-/// `GET /v1/openapi.json`.
+/// `GET /v1/openapi.json`: this document.
+#[utoipa::path(get, path = "/v1/openapi.json", responses((status = 200, description = "the OpenAPI 3.1 description of the API")))]
 pub async fn openapi() -> Answer {
     Ok(reply(Reply::ok(200, &super::openapi::document())))
 }
@@ -218,7 +219,8 @@ pub async fn create_session(
     body: Body,
 ) -> Answer {
     let who = caller(&app, &headers)?;
-    backend_only(&who)?;
+    // A write on the account: another account's path is 404 to a session.
+    authorize(&who, &id, Access::Write)?;
     let (value, bytes) = json_body(&headers, body).await?;
     let map = object(&value, "a session")?;
     only_fields(map, &["ttlMs"], "")?;

@@ -205,9 +205,15 @@ impl ServiceError {
         json!({ "error": error })
     }
 
-    /// A core pricing error, its path under `prefix` (`request`).
+    /// A core pricing error, its path under `prefix` (`request`). An error
+    /// the core blames on no field (a list for a request, a scene whose sum
+    /// overflows) blames the whole `prefix`.
     pub fn from_quote(e: QuoteError, prefix: &str) -> ServiceError {
-        let path = e.path.map(|p| join(prefix, &p));
+        let path = match e.path {
+            Some(p) => Some(join(prefix, &p)),
+            None if prefix.is_empty() => None,
+            None => Some(prefix.to_string()),
+        };
         ServiceError {
             code: Code::Core(e.code),
             message: e.message,
@@ -295,5 +301,12 @@ mod tests {
             json!({"error": {"code": "unknown_field", "message": "unknown field",
                 "path": "request.items[0].sconds", "hint": "seconds"}})
         );
+        let whole = ServiceError::from_quote(
+            QuoteError::new(ErrorCode::InvalidRequest, "a list"),
+            "request",
+        );
+        assert_eq!(whole.path.as_deref(), Some("request"));
+        let bare = ServiceError::from_quote(QuoteError::new(ErrorCode::UnknownPlan, "x"), "");
+        assert_eq!(bare.path, None);
     }
 }

@@ -112,7 +112,11 @@ pub fn grant(
             expires_at,
             priority,
         };
-        give(tx, catalog, account, &grant, &metadata, now)
+        let derived = Derived {
+            effective_at: map.get("effectiveAt").is_none_or(Value::is_null),
+            expires_at: false,
+        };
+        give(tx, catalog, account, &grant, &metadata, derived, now)
     })())
 }
 
@@ -142,18 +146,34 @@ pub fn pack(
             reference: Some(payment),
             ..Metadata::default()
         };
-        give(tx, catalog, account, &grant, &metadata, now)
+        // The times of a pack's grant are the server's (now, the cycle's
+        // end): a retry later is the same purchase.
+        let derived = Derived {
+            effective_at: true,
+            expires_at: true,
+        };
+        give(tx, catalog, account, &grant, &metadata, derived, now)
     })())
 }
 
+/// Which times of a grant the server chose rather than the caller (a
+/// missing `effectiveAt` is now): a retry at another time does not make
+/// them another grant.
+#[derive(Clone, Copy)]
+struct Derived {
+    effective_at: bool,
+    expires_at: bool,
+}
+
 /// Grants `grant` once: a known id answers with its entry (the same
-/// grant) or `grant_conflict` (another).
+/// grant, its server-chosen times aside) or `grant_conflict` (another).
 fn give(
     tx: &mut dyn Tx,
     catalog: &Catalog,
     account: &str,
     grant: &Grant,
     metadata: &Metadata,
+    derived: Derived,
     now: Millis,
 ) -> Result<Reply, Stop> {
     grant.validate()?;
@@ -165,8 +185,18 @@ fn give(
         let entry = tx
             .entry(account, seq)?
             .ok_or_else(|| StoreError::new(format!("grant {} has no entry {seq}", grant.id)))?;
+        let same = |stored: &Grant| {
+            let mut asked = grant.clone();
+            if derived.effective_at {
+                asked.effective_at = stored.effective_at;
+            }
+            if derived.expires_at {
+                asked.expires_at = stored.expires_at;
+            }
+            asked == *stored
+        };
         return match &entry {
-            Entry::Grant(g) if g.grant == *grant && g.metadata == *metadata => {
+            Entry::Grant(g) if same(&g.grant) && g.metadata == *metadata => {
                 let body = json!({"entry": to_json(&entry)?, "replayed": true});
                 Ok(Reply::ok(200, &body))
             }
