@@ -208,7 +208,7 @@ pub fn has_due(loaded: &Loaded, catalog: &Catalog, now: Millis) -> bool {
     let cycle = Cycle::from_name(&row.cycle).unwrap_or(Cycle::Monthly);
     let from_creation = row.plan_since <= row.created_at;
     crate::plan::offer::allowances(catalog, plan, plan.billing(cycle)).any(|a| {
-        let (key, start, _) = period(a.period(), row.created_at, now);
+        let (key, start, _) = period(a.period(), cycle, row.created_at, now);
         (from_creation || start >= row.plan_since) && !loaded.wallet.refilled(&a.id, &key)
     })
 }
