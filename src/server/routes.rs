@@ -5,9 +5,10 @@
 use super::auth::{Access, DEFAULT_SESSION_MS, MAX_SESSION_MS, authorize, backend_only};
 use super::http::{ApiError, json_body, reply};
 use super::{App, now_ms};
+use crate::catalog::Catalog;
 use crate::service::charges::{object, only_fields, uint};
 use crate::service::{Caller, Code, Idempotency, Reply, ServiceError, accounts, charges, grants};
-use crate::store::{StoreError, UsageBy};
+use crate::store::{StoreError, Tx, UsageBy};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -247,6 +248,34 @@ pub async fn create_session(
     Ok(reply(reply_))
 }
 
+/// A write on account `id`: authorise (the secret key), read the JSON body
+/// and the idempotency key, and run `op` (given the transaction, the
+/// catalog, the account id, the body and `now`) as the service's
+/// idempotent write.
+async fn account_write(
+    app: &App,
+    id: String,
+    headers: &HeaderMap,
+    uri: &Uri,
+    body: Body,
+    op: impl FnOnce(&mut dyn Tx, &Catalog, &str, &Value, i64) -> Result<Reply, StoreError>
+    + Send
+    + 'static,
+) -> Answer {
+    let who = caller(app, headers)?;
+    authorize(&who, &id, Access::Write)?;
+    let (value, bytes) = json_body(headers, body).await?;
+    let key = key(headers, uri, &bytes)?;
+    let now = now_ms();
+    let answer = app
+        .service
+        .write(&who, key, now, move |tx, catalog| {
+            op(tx, catalog, &id, &value, now)
+        })
+        .await;
+    Ok(reply(answer))
+}
+
 /// `POST …/charges`: hold the credits of a priced request.
 #[utoipa::path(post, path = "/v1/accounts/{id}/charges", params(("id" = String, Path)),
     request_body = super::openapi::CreateCharge,
@@ -261,18 +290,7 @@ pub async fn create_charge(
     uri: Uri,
     body: Body,
 ) -> Answer {
-    let who = caller(&app, &headers)?;
-    authorize(&who, &id, Access::Write)?;
-    let (value, bytes) = json_body(&headers, body).await?;
-    let key = key(&headers, &uri, &bytes)?;
-    let now = now_ms();
-    let reply_ = app
-        .service
-        .write(&who, key, now, move |tx, catalog| {
-            charges::create(tx, catalog, &id, &value, now)
-        })
-        .await;
-    Ok(reply(reply_))
+    account_write(&app, id, &headers, &uri, body, charges::create).await
 }
 
 /// `GET …/charges/{cid}`: the charge's state (a pending charge past its
@@ -320,18 +338,17 @@ pub async fn settle(
     uri: Uri,
     body: Body,
 ) -> Answer {
-    let who = caller(&app, &headers)?;
-    authorize(&who, &id, Access::Write)?;
-    let (value, bytes) = json_body(&headers, body).await?;
-    let key = key(&headers, &uri, &bytes)?;
-    let now = now_ms();
-    let reply_ = app
-        .service
-        .write(&who, key, now, move |tx, catalog| {
-            charges::settle(tx, catalog, &id, &cid, &value, now)
-        })
-        .await;
-    Ok(reply(reply_))
+    account_write(
+        &app,
+        id,
+        &headers,
+        &uri,
+        body,
+        move |tx, catalog, account, value, now| {
+            charges::settle(tx, catalog, account, &cid, value, now)
+        },
+    )
+    .await
 }
 
 /// `POST …/charges/{cid}/release` with `{reason?}`.
@@ -344,18 +361,17 @@ pub async fn release(
     uri: Uri,
     body: Body,
 ) -> Answer {
-    let who = caller(&app, &headers)?;
-    authorize(&who, &id, Access::Write)?;
-    let (value, bytes) = json_body(&headers, body).await?;
-    let key = key(&headers, &uri, &bytes)?;
-    let now = now_ms();
-    let reply_ = app
-        .service
-        .write(&who, key, now, move |tx, catalog| {
-            charges::release(tx, catalog, &id, &cid, &value, now)
-        })
-        .await;
-    Ok(reply(reply_))
+    account_write(
+        &app,
+        id,
+        &headers,
+        &uri,
+        body,
+        move |tx, catalog, account, value, now| {
+            charges::release(tx, catalog, account, &cid, value, now)
+        },
+    )
+    .await
 }
 
 fn query_u64(query: &HashMap<String, String>, name: &str, default: u64) -> Result<u64, ApiError> {
@@ -448,18 +464,7 @@ pub async fn grant(
     uri: Uri,
     body: Body,
 ) -> Answer {
-    let who = caller(&app, &headers)?;
-    authorize(&who, &id, Access::Write)?;
-    let (value, bytes) = json_body(&headers, body).await?;
-    let key = key(&headers, &uri, &bytes)?;
-    let now = now_ms();
-    let reply_ = app
-        .service
-        .write(&who, key, now, move |tx, catalog| {
-            grants::grant(tx, catalog, &id, &value, now)
-        })
-        .await;
-    Ok(reply(reply_))
+    account_write(&app, id, &headers, &uri, body, grants::grant).await
 }
 
 /// `POST …/packs` with `{pack, paymentId}`: a pack bought; the payment id
@@ -473,18 +478,7 @@ pub async fn pack(
     uri: Uri,
     body: Body,
 ) -> Answer {
-    let who = caller(&app, &headers)?;
-    authorize(&who, &id, Access::Write)?;
-    let (value, bytes) = json_body(&headers, body).await?;
-    let key = key(&headers, &uri, &bytes)?;
-    let now = now_ms();
-    let reply_ = app
-        .service
-        .write(&who, key, now, move |tx, catalog| {
-            grants::pack(tx, catalog, &id, &value, now)
-        })
-        .await;
-    Ok(reply(reply_))
+    account_write(&app, id, &headers, &uri, body, grants::pack).await
 }
 
 /// `POST …/plan` with `{plan, seats?}`: a plan change.
@@ -497,16 +491,5 @@ pub async fn change_plan(
     uri: Uri,
     body: Body,
 ) -> Answer {
-    let who = caller(&app, &headers)?;
-    authorize(&who, &id, Access::Write)?;
-    let (value, bytes) = json_body(&headers, body).await?;
-    let key = key(&headers, &uri, &bytes)?;
-    let now = now_ms();
-    let reply_ = app
-        .service
-        .write(&who, key, now, move |tx, catalog| {
-            accounts::change(tx, catalog, &id, &value, now)
-        })
-        .await;
-    Ok(reply(reply_))
+    account_write(&app, id, &headers, &uri, body, accounts::change).await
 }

@@ -416,26 +416,17 @@ fn settle_charge(
     let map = object(body, "a settle")?;
     only_fields(map, &["amount"], "")?;
     let asked = uint(map, "amount", crate::MAX_AMOUNT)?;
-    if tx.account(account)?.is_none() {
-        return Err(super::unknown_account(account).into());
-    }
-    let row = tx.charge(account, id)?.ok_or_else(|| unknown_charge(id))?;
-    let charge: Value = serde_json::from_str(&row.body)
-        .map_err(|e| StoreError::new(format!("charge {id}: corrupt body: {e}")))?;
-    let held = charge.get("amount").and_then(Value::as_u64).unwrap_or(0);
-    let amount = asked.unwrap_or(held);
-    match row.status {
-        ChargeStatus::Pending => {}
-        ChargeStatus::Settled
-            if charge.get("settledAmount").and_then(Value::as_u64) == Some(amount) =>
-        {
-            return Ok(Reply::ok(200, &charge));
-        }
-        _ => return Err(resolved(&row).into()),
-    }
-    let mut loaded = load(tx, catalog, account)?;
-    let now = now.max(loaded.wallet.last_at().unwrap_or(now));
-    apply_due(&mut loaded, catalog, now)?;
+    let mut amount = 0;
+    let open = open(tx, catalog, account, id, now, |row, charge| {
+        let held = charge.get("amount").and_then(Value::as_u64).unwrap_or(0);
+        amount = asked.unwrap_or(held);
+        row.status == ChargeStatus::Settled
+            && charge.get("settledAmount").and_then(Value::as_u64) == Some(amount)
+    })?;
+    let (mut loaded, row, charge, now) = match open {
+        Open::Again(reply) => return Ok(reply),
+        Open::Pending(loaded, row, charge, now) => (loaded, row, charge, now),
+    };
     match loaded.wallet.settle(id, amount, now) {
         Ok(_) => {}
         Err(e) if e.code == ErrorCode::HoldExpired => {
@@ -451,6 +442,43 @@ fn settle_charge(
     })?
     .unwrap_or(Value::Null);
     Ok(Reply::ok(200, &body))
+}
+
+/// A charge about to be resolved: answered again as the first time, or
+/// pending with its account loaded (refills applied) at the operation's
+/// time.
+enum Open {
+    Again(Reply),
+    Pending(Box<Loaded>, ChargeRow, Value, Millis),
+}
+
+/// Looks up charge `id` to resolve it. A charge already resolved the way
+/// `again` recognises answers as the first time; otherwise a resolved one
+/// is `already_settled`, `already_released` or `hold_expired`.
+fn open(
+    tx: &mut dyn Tx,
+    catalog: &Catalog,
+    account: &str,
+    id: &str,
+    now: Millis,
+    again: impl FnOnce(&ChargeRow, &Value) -> bool,
+) -> Result<Open, Stop> {
+    if tx.account(account)?.is_none() {
+        return Err(super::unknown_account(account).into());
+    }
+    let row = tx.charge(account, id)?.ok_or_else(|| unknown_charge(id))?;
+    let charge: Value = serde_json::from_str(&row.body)
+        .map_err(|e| StoreError::new(format!("charge {id}: corrupt body: {e}")))?;
+    if again(&row, &charge) {
+        return Ok(Open::Again(Reply::ok(200, &charge)));
+    }
+    if row.status != ChargeStatus::Pending {
+        return Err(resolved(&row).into());
+    }
+    let mut loaded = load(tx, catalog, account)?;
+    let now = now.max(loaded.wallet.last_at().unwrap_or(now));
+    apply_due(&mut loaded, catalog, now)?;
+    Ok(Open::Pending(Box::new(loaded), row, charge, now))
 }
 
 /// A hold found expired when resolving it: the expiry is recorded and the
@@ -556,22 +584,13 @@ fn release_charge(
     let map = object(body, "a release")?;
     only_fields(map, &["reason"], "")?;
     let reason = text(map, "reason", "reason")?;
-    if tx.account(account)?.is_none() {
-        return Err(super::unknown_account(account).into());
-    }
-    let row = tx.charge(account, id)?.ok_or_else(|| unknown_charge(id))?;
-    match row.status {
-        ChargeStatus::Pending => {}
-        ChargeStatus::Released => {
-            let charge: Value = serde_json::from_str(&row.body)
-                .map_err(|e| StoreError::new(format!("charge {id}: corrupt body: {e}")))?;
-            return Ok(Reply::ok(200, &charge));
-        }
-        _ => return Err(resolved(&row).into()),
-    }
-    let mut loaded = load(tx, catalog, account)?;
-    let now = now.max(loaded.wallet.last_at().unwrap_or(now));
-    apply_due(&mut loaded, catalog, now)?;
+    let open = open(tx, catalog, account, id, now, |row, _| {
+        row.status == ChargeStatus::Released
+    })?;
+    let (mut loaded, row, now) = match open {
+        Open::Again(reply) => return Ok(reply),
+        Open::Pending(loaded, row, _, now) => (loaded, row, now),
+    };
     match loaded.wallet.release(id, now) {
         Ok(_) => {}
         Err(e) if e.code == ErrorCode::HoldExpired => {
