@@ -222,7 +222,7 @@ fn price_item(
             ),
         ));
     }
-    let factors = factors(product, item, &path)?;
+    let factors = factors(catalog, product, item, &path)?;
     let units = quantity
         .checked_mul(outputs)
         .filter(|u| *u <= MAX_AMOUNT)
@@ -340,6 +340,7 @@ static RESOLUTION: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("resolution")
 /// The resolution factor (if the product has resolutions) followed by one
 /// factor per product option, in option-name order.
 fn factors(
+    catalog: &Catalog,
     product: &Product,
     item: &Item,
     path: &impl Fn(&str) -> String,
@@ -364,7 +365,7 @@ fn factors(
                         format!(
                             "{} offers resolutions {}, not {}",
                             product.id,
-                            list_keys(&product.resolutions),
+                            catalog.spec().list_resolutions(product),
                             echo(value)
                         ),
                     )

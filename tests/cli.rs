@@ -84,6 +84,21 @@ fn quote_accepts_one_pretty_printed_request() {
 }
 
 #[test]
+fn resolution_errors_list_the_studio_ladder_order() {
+    let out = genprice(
+        &["quote"],
+        br#"{"product":"video/wan-fast","resolution":"8k"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let error = &stdout_lines(&out)[0]["error"];
+    assert_eq!(error["code"], "resolution_not_allowed");
+    assert_eq!(
+        error["message"],
+        "video/wan-fast offers resolutions 480p, 720p, 1080p, 4k, not \"8k\""
+    );
+}
+
+#[test]
 fn quote_exits_zero_only_when_every_line_priced() {
     let out = genprice(
         &["quote"],

@@ -30,6 +30,21 @@ fn price_times_seconds_times_resolution_multiplier() {
 }
 
 #[test]
+#[cfg(feature = "native")]
+fn resolution_not_allowed_lists_the_studio_ladder_order() {
+    let catalog = Catalog::from_toml(include_str!("../../pricing.toml"), "pricing.toml").unwrap();
+    let request =
+        Request::from_json_value(&json!({"product": "video/wan-fast", "resolution": "8k"}));
+    let e = quote(&catalog, &request.unwrap()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ResolutionNotAllowed);
+    // Not the map's name order (1080p, 480p, 4k, 720p).
+    assert_eq!(
+        e.message,
+        "video/wan-fast offers resolutions 480p, 720p, 1080p, 4k, not \"8k\""
+    );
+}
+
+#[test]
 fn defaults_fill_missing_settings_and_are_marked() {
     let quote = q(json!({"product": "video/clip"})).unwrap();
     let line = &quote.lines[0];
