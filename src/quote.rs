@@ -17,6 +17,7 @@
 //! intermediate that does not fit in 128 bits, is `amount_overflow`.
 
 use crate::catalog::{Catalog, CatalogRef, Meter, Product, Studio};
+use crate::error::suggest::Nearest;
 use crate::error::{ErrorCode, QuoteError, echo, list_keys, path_key};
 use crate::money::{
     MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_amount, format_scaled,
@@ -193,6 +194,10 @@ fn price_item(
 ) -> Result<Line, QuoteError> {
     let path = |field: &str| format!("{}{field}", request.prefix(index));
     let product = catalog.product(&item.product).ok_or_else(|| {
+        let mut near = Nearest::new(&item.product);
+        for product in catalog.products() {
+            near.offer(&product.id);
+        }
         QuoteError::at(
             ErrorCode::UnknownProduct,
             path("product"),
@@ -202,6 +207,7 @@ fn price_item(
                 echo(catalog.id())
             ),
         )
+        .suggesting(near)
     })?;
     let quantity = metered_quantity(product, item, &path)?;
     let outputs = item.outputs.unwrap_or(product.outputs.default);
@@ -380,6 +386,10 @@ fn factors(
     }
     for (name, _) in &item.options {
         if !product.options.contains_key(name.as_str()) {
+            let mut near = Nearest::new(name);
+            for known in product.options.keys() {
+                near.offer(known);
+            }
             return Err(QuoteError::at(
                 ErrorCode::UnknownOption,
                 path(&format!("options.{}", path_key(name))),
@@ -389,7 +399,8 @@ fn factors(
                     echo(name),
                     list_keys(&product.options)
                 ),
-            ));
+            )
+            .suggesting(near));
         }
     }
     for (name, option) in &product.options {
@@ -401,6 +412,10 @@ fn factors(
             .map(|(_, v)| v.as_str());
         let value = chosen.unwrap_or(&option.default);
         let (value, multiplier) = option.values.get_key_value(value).ok_or_else(|| {
+            let mut near = Nearest::new(value);
+            for known in option.values.keys() {
+                near.offer(known);
+            }
             QuoteError::at(
                 ErrorCode::InvalidOptionValue,
                 path(&format!("options.{name}")),
@@ -411,6 +426,7 @@ fn factors(
                     echo(value)
                 ),
             )
+            .suggesting(near)
         })?;
         out.push(Factor {
             name: Arc::clone(name),

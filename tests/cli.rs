@@ -99,6 +99,33 @@ fn resolution_errors_list_the_studio_ladder_order() {
 }
 
 #[test]
+fn unknown_names_say_what_was_meant_in_the_message_and_as_data() {
+    let out = genprice(
+        &["quote"],
+        b"{\"product\":\"veo3\"}\n{\"product\":\"image/flux-pro\",\"options\":{\"qualty\":\"high\"}}\n{\"product\":\"nope/x\"}\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let results = stdout_lines(&out);
+    assert_eq!(
+        results[0]["error"]["suggestions"],
+        serde_json::json!(["video/veo-3"])
+    );
+    assert!(
+        results[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("did you mean \"video/veo-3\"?")
+    );
+    assert_eq!(results[1]["error"]["code"], "unknown_option");
+    assert_eq!(
+        results[1]["error"]["suggestions"],
+        serde_json::json!(["quality"])
+    );
+    // Nothing near: no suggestions field at all.
+    assert!(results[2]["error"].get("suggestions").is_none());
+}
+
+#[test]
 fn quote_exits_zero_only_when_every_line_priced() {
     let out = genprice(
         &["quote"],

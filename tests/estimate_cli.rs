@@ -110,6 +110,17 @@ fn provided_counts_packs_and_workdays_and_adds_up() {
 }
 
 #[test]
+fn a_usage_line_with_a_mistyped_product_gets_suggestions() {
+    let input = json!([{"request": {"product": "video/veo3"}, "per": "week", "count": 1}]);
+    let out = genprice(&["estimate"], input.to_string().as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    let error = &answer(&out)["error"];
+    assert_eq!(error["code"], "unknown_product");
+    assert_eq!(error["path"], "usage[0].request.product");
+    assert_eq!(error["suggestions"], json!(["video/veo-3"]));
+}
+
+#[test]
 fn buffer_flag_overrides_the_input() {
     let input = json!({"usage": mix(), "bufferPercent": 50});
     let e = answer(&genprice(&["estimate"], input.to_string().as_bytes()));
