@@ -40,6 +40,12 @@ export interface GenpriceError extends Error {
   code: ErrorCode;
   /** Path of the offending field, e.g. `"items[1].seconds"`. */
   path?: string;
+  /**
+   * For a name that was not found (`unknown_product`, `unknown_option`,
+   * `invalid_option_value`): the nearest valid names, closest first, at
+   * most 3, e.g. `["video/veo-3"]`. Absent when there are none.
+   */
+  suggestions?: string[];
   /** For catalog errors: every problem found. */
   diagnostics?: string[];
 }

@@ -5,6 +5,8 @@
 //! throws `Error` objects carrying them, and tests match on them. A code is
 //! never renamed; new codes may be added.
 
+pub mod suggest;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -190,6 +192,12 @@ pub struct QuoteError {
     /// Path of the offending field in the request, if any.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub path: Option<String>,
+    /// For a name that was not found (`unknown_product`, `unknown_option`,
+    /// `invalid_option_value`): the nearest valid names, closest first, at
+    /// most 3 (how they are found: the `genprice::error::suggest` module).
+    /// Absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub suggestions: Vec<String>,
 }
 
 impl QuoteError {
@@ -199,6 +207,7 @@ impl QuoteError {
             code,
             message: message.into(),
             path: None,
+            suggestions: Vec::new(),
         }
     }
 
@@ -208,7 +217,23 @@ impl QuoteError {
             code,
             message: message.into(),
             path: Some(path.into()),
+            suggestions: Vec::new(),
         }
+    }
+
+    /// Adds the `nearest` names ([`suggest`]) as `suggestions`, and to
+    /// the message: `…; did you mean "image/flux-pro" or "image/flux-schnell"?`.
+    pub(crate) fn suggesting(mut self, nearest: suggest::Nearest<'_>) -> Self {
+        self.suggestions = nearest.names();
+        for (i, name) in self.suggestions.iter().enumerate() {
+            self.message
+                .push_str(if i == 0 { "; did you mean " } else { " or " });
+            self.message.push_str(&echo(name));
+        }
+        if !self.suggestions.is_empty() {
+            self.message.push('?');
+        }
+        self
     }
 }
 

@@ -20,6 +20,7 @@
 //! intermediate products would have been).
 
 use crate::catalog::{Catalog, CatalogRef, Meter, Product, Studio};
+use crate::error::suggest::Nearest;
 use crate::error::{ErrorCode, QuoteError, echo, list_keys, path_key};
 use crate::money::{MAX_AMOUNT, MULTIPLIER_PLACES, Multiplier, Rounding, format_scaled};
 use crate::request::{Item, Request};
@@ -186,6 +187,10 @@ fn price_item(
 ) -> Result<Line, QuoteError> {
     let path = |field: &str| format!("{}{field}", request.prefix(index));
     let product = catalog.product(&item.product).ok_or_else(|| {
+        let mut near = Nearest::new(&item.product);
+        for product in catalog.products() {
+            near.offer(&product.id);
+        }
         QuoteError::at(
             ErrorCode::UnknownProduct,
             path("product"),
@@ -195,6 +200,7 @@ fn price_item(
                 echo(catalog.id())
             ),
         )
+        .suggesting(near)
     })?;
     let quantity = metered_quantity(product, item, &path)?;
     let outputs = item.outputs.unwrap_or(product.outputs.default);
@@ -215,7 +221,7 @@ fn price_item(
             ),
         ));
     }
-    let factors = factors(product, item, &path)?;
+    let factors = factors(catalog, product, item, &path)?;
     let units = quantity
         .checked_mul(outputs)
         .filter(|u| *u <= MAX_AMOUNT)
@@ -332,6 +338,7 @@ static RESOLUTION: LazyLock<Arc<str>> = LazyLock::new(|| Arc::from("resolution")
 /// The resolution factor (if the product has resolutions) followed by one
 /// factor per product option, in option-name order.
 fn factors(
+    catalog: &Catalog,
     product: &Product,
     item: &Item,
     path: &impl Fn(&str) -> String,
@@ -356,7 +363,7 @@ fn factors(
                         format!(
                             "{} offers resolutions {}, not {}",
                             product.id,
-                            list_keys(&product.resolutions),
+                            catalog.spec().list_resolutions(product),
                             echo(value)
                         ),
                     )
@@ -371,6 +378,10 @@ fn factors(
     }
     for (name, _) in &item.options {
         if !product.options.contains_key(name.as_str()) {
+            let mut near = Nearest::new(name);
+            for known in product.options.keys() {
+                near.offer(known);
+            }
             return Err(QuoteError::at(
                 ErrorCode::UnknownOption,
                 path(&format!("options.{}", path_key(name))),
@@ -380,7 +391,8 @@ fn factors(
                     echo(name),
                     list_keys(&product.options)
                 ),
-            ));
+            )
+            .suggesting(near));
         }
     }
     for (name, option) in &product.options {
@@ -392,6 +404,10 @@ fn factors(
             .map(|(_, v)| v.as_str());
         let value = chosen.unwrap_or(&option.default);
         let (value, multiplier) = option.values.get_key_value(value).ok_or_else(|| {
+            let mut near = Nearest::new(value);
+            for known in option.values.keys() {
+                near.offer(known);
+            }
             QuoteError::at(
                 ErrorCode::InvalidOptionValue,
                 path(&format!("options.{name}")),
@@ -402,6 +418,7 @@ fn factors(
                     echo(value)
                 ),
             )
+            .suggesting(near)
         })?;
         out.push(Factor {
             name: Arc::clone(name),

@@ -84,6 +84,48 @@ fn quote_accepts_one_pretty_printed_request() {
 }
 
 #[test]
+fn resolution_errors_list_the_studio_ladder_order() {
+    let out = genprice(
+        &["quote"],
+        br#"{"product":"video/wan-fast","resolution":"8k"}"#,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let error = &stdout_lines(&out)[0]["error"];
+    assert_eq!(error["code"], "resolution_not_allowed");
+    assert_eq!(
+        error["message"],
+        "video/wan-fast offers resolutions 480p, 720p, 1080p, 4k, not \"8k\""
+    );
+}
+
+#[test]
+fn unknown_names_say_what_was_meant_in_the_message_and_as_data() {
+    let out = genprice(
+        &["quote"],
+        b"{\"product\":\"veo3\"}\n{\"product\":\"image/flux-pro\",\"options\":{\"qualty\":\"high\"}}\n{\"product\":\"nope/x\"}\n",
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let results = stdout_lines(&out);
+    assert_eq!(
+        results[0]["error"]["suggestions"],
+        serde_json::json!(["video/veo-3"])
+    );
+    assert!(
+        results[0]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("did you mean \"video/veo-3\"?")
+    );
+    assert_eq!(results[1]["error"]["code"], "unknown_option");
+    assert_eq!(
+        results[1]["error"]["suggestions"],
+        serde_json::json!(["quality"])
+    );
+    // Nothing near: no suggestions field at all.
+    assert!(results[2]["error"].get("suggestions").is_none());
+}
+
+#[test]
 fn quote_exits_zero_only_when_every_line_priced() {
     let out = genprice(
         &["quote"],

@@ -65,6 +65,62 @@ fn estimate_prints_the_need_the_options_and_the_pick() {
 }
 
 #[test]
+fn provided_counts_packs_and_workdays_and_adds_up() {
+    // 100 FLUX Schnell a day on 20 workdays: 100 × 20 × 2 = 4000, need
+    // 5000, 250 a day. Free's daily credits count over the 20 workdays
+    // (2000, not 3000); Team's pack is part of what it provides.
+    let input = json!([{"request": {"product": "image/flux-schnell"}, "per": "day", "count": 100, "workdays": 20}]);
+    let e = answer(&genprice(&["estimate"], input.to_string().as_bytes()));
+    assert_eq!(
+        (e["activeDays"].clone(), e["creditsNeeded"].clone()),
+        (json!(20), json!(5000))
+    );
+    for o in e["options"].as_array().unwrap() {
+        let n = |key: &str| o[key].as_u64().unwrap();
+        assert_eq!(
+            n("creditsProvided"),
+            n("usableCredits") + n("carriedCredits") + n("wastedCredits"),
+            "{o}"
+        );
+        assert_eq!(n("usableCredits") + n("uncoveredCredits"), 5000, "{o}");
+    }
+    let option = |plan: &str| {
+        e["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["plan"] == plan)
+            .unwrap()
+            .clone()
+    };
+    let free = option("free");
+    assert_eq!(free["grants"][0]["creditsPerMonth"], 2000);
+    assert_eq!(free["uncoveredCredits"], 3000);
+    // Team, 2 seats: 3000 seat credits + one 2500 pack = 5500 provided,
+    // 5000 used, 500 carried (packs never expire).
+    let team = option("team");
+    assert_eq!(team["extras"][0]["quantity"], 1);
+    assert_eq!(
+        (
+            team["creditsProvided"].clone(),
+            team["carriedCredits"].clone()
+        ),
+        (json!(5500), json!(500))
+    );
+}
+
+#[test]
+fn a_usage_line_with_a_mistyped_product_gets_suggestions() {
+    let input = json!([{"request": {"product": "video/veo3"}, "per": "week", "count": 1}]);
+    let out = genprice(&["estimate"], input.to_string().as_bytes());
+    assert_eq!(out.status.code(), Some(1));
+    let error = &answer(&out)["error"];
+    assert_eq!(error["code"], "unknown_product");
+    assert_eq!(error["path"], "usage[0].request.product");
+    assert_eq!(error["suggestions"], json!(["video/veo-3"]));
+}
+
+#[test]
 fn buffer_flag_overrides_the_input() {
     let input = json!({"usage": mix(), "bufferPercent": 50});
     let e = answer(&genprice(&["estimate"], input.to_string().as_bytes()));

@@ -167,12 +167,18 @@ proptest! {
             let extra: u64 = o.extras.iter().map(|x| x.quantity * x.credits).sum();
             if o.covers {
                 prop_assert_eq!(o.uncovered_credits, 0);
-                prop_assert!(o.usable_credits + extra >= e.credits_needed);
+                prop_assert_eq!(o.usable_credits, e.credits_needed);
             } else {
                 prop_assert_eq!(o.usable_credits + o.uncovered_credits, e.credits_needed);
             }
             prop_assert!(o.usable_credits <= o.credits_provided);
-            prop_assert!(o.wasted_credits <= o.credits_provided + extra);
+            // What is provided (grants and extras) is used, carried or wasted.
+            prop_assert_eq!(
+                o.credits_provided,
+                o.usable_credits + o.carried_credits + o.wasted_credits
+            );
+            let granted: u64 = o.grants.iter().map(|g| g.credits_per_month).sum();
+            prop_assert_eq!(o.credits_provided, granted + extra);
             prop_assert_eq!(o.allowed, o.denials.is_empty());
             prop_assert_eq!(o.price_per_month, o.price_per_year.div_ceil(12));
         }

@@ -90,6 +90,39 @@ fn errors_are_error_objects_with_code_and_path() {
 }
 
 #[wasm_bindgen_test]
+fn unknown_names_carry_their_suggestions_to_javascript() {
+    let err = engine()
+        .price(&js(r#"{"product":"veo3"}"#))
+        .expect_err("unknown product");
+    let suggestions = get(&err, "suggestions");
+    assert!(js_sys::Array::is_array(&suggestions));
+    let names: Vec<Option<String>> = js_sys::Array::from(&suggestions)
+        .iter()
+        .map(|s| s.as_string())
+        .collect();
+    assert_eq!(names, [Some("video/veo-3".to_string())]);
+    assert!(
+        get(&err, "message")
+            .as_string()
+            .unwrap()
+            .ends_with("did you mean \"video/veo-3\"?")
+    );
+    // None near: no property at all.
+    let err = engine().price(&js(r#"{"product":"nope/x"}"#)).unwrap_err();
+    assert!(get(&err, "suggestions").is_undefined());
+    // As data in quoteMany's results too.
+    let results = engine().quote_many(&js(r#"[{"product":"veo3"}]"#)).unwrap();
+    let error = get(&js_sys::Array::from(&results).get(0), "error");
+    assert_eq!(
+        js_sys::Array::from(&get(&error, "suggestions"))
+            .get(0)
+            .as_string()
+            .as_deref(),
+        Some("video/veo-3")
+    );
+}
+
+#[wasm_bindgen_test]
 fn undefined_fields_count_as_absent() {
     let request = js(r#"{"product":"video/veo-3"}"#);
     Reflect::set(&request, &"seconds".into(), &JsValue::UNDEFINED).unwrap();

@@ -120,8 +120,12 @@ function buildNode({ key, title, blurb }, catalog) {
     const p = product();
     const parts = [];
 
+    // The studio's ladder order (catalog.resolutions, lowest first); any
+    // resolution not on it after, by name — as the engine's messages list them.
+    const ladder = catalog.resolutions?.[p.studio] ?? [];
+    const rank = (name) => (ladder.includes(name) ? ladder.indexOf(name) : ladder.length);
     const resolutions = Object.entries(p.resolutions || {}).sort(
-      ([a, x], [b, y]) => Number(x) - Number(y) || a.localeCompare(b),
+      ([a], [b]) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0),
     );
     if (resolutions.length) {
       parts.push(

@@ -17,6 +17,7 @@
 //! every request identically.
 
 mod fingerprint;
+mod ladder;
 #[cfg(feature = "plans")]
 mod plan;
 mod reader;

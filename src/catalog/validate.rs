@@ -490,7 +490,7 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
             format!(
                 "default resolution {} is not listed in resolutions ({})",
                 echo(d),
-                list_keys(&p.resolutions)
+                spec.list_resolutions(p)
             ),
         ),
         (Some(_), true) => report(

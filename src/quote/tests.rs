@@ -49,6 +49,76 @@ fn a_quote_of_one_credit_says_credit() {
 }
 
 #[test]
+#[cfg(feature = "native")]
+fn resolution_not_allowed_lists_the_studio_ladder_order() {
+    let catalog = Catalog::from_toml(include_str!("../../pricing.toml"), "pricing.toml").unwrap();
+    let request =
+        Request::from_json_value(&json!({"product": "video/wan-fast", "resolution": "8k"}));
+    let e = quote(&catalog, &request.unwrap()).unwrap_err();
+    assert_eq!(e.code, ErrorCode::ResolutionNotAllowed);
+    // Not the map's name order (1080p, 480p, 4k, 720p).
+    assert_eq!(
+        e.message,
+        "video/wan-fast offers resolutions 480p, 720p, 1080p, 4k, not \"8k\""
+    );
+}
+
+#[test]
+#[cfg(feature = "native")]
+fn unknown_names_suggest_the_nearest_valid_ones() {
+    let catalog = Catalog::from_toml(include_str!("../../pricing.toml"), "pricing.toml").unwrap();
+    let fail =
+        |v: serde_json::Value| quote(&catalog, &Request::from_json_value(&v).unwrap()).unwrap_err();
+    let e = fail(json!({"product": "veo3"}));
+    assert_eq!(e.code, ErrorCode::UnknownProduct);
+    assert_eq!(e.suggestions, ["video/veo-3"]);
+    assert_eq!(
+        e.message,
+        "no product \"veo3\" in catalog \"genprice-studio\"; did you mean \"video/veo-3\"?"
+    );
+    // In a scene, at the item's path.
+    let e = fail(json!({"items": [{"product": "video/veo-3"}, {"product": "image/flux"}]}));
+    assert_eq!(e.path.as_deref(), Some("items[1].product"));
+    assert_eq!(e.suggestions, ["image/flux-pro", "image/flux-schnell"]);
+    assert!(
+        e.message
+            .ends_with("did you mean \"image/flux-pro\" or \"image/flux-schnell\"?")
+    );
+    let e = fail(json!({"product": "image/flux-pro", "options": {"qualty": "high"}}));
+    assert_eq!(
+        (e.code, e.path.as_deref()),
+        (ErrorCode::UnknownOption, Some("options.qualty"))
+    );
+    assert_eq!(e.suggestions, ["quality"]);
+    let e = fail(json!({"product": "image/flux-pro", "options": {"quality": "hgh"}}));
+    assert_eq!(e.code, ErrorCode::InvalidOptionValue);
+    assert_eq!(e.suggestions, ["high"]);
+    assert!(
+        e.message.ends_with("; did you mean \"high\"?"),
+        "{}",
+        e.message
+    );
+    // Nothing near: no suggestions, the message as before, and none on
+    // the wire.
+    let e = fail(json!({"product": "music/nothing-like-it"}));
+    assert!(e.suggestions.is_empty());
+    assert!(!e.message.contains("did you mean"));
+    assert!(
+        serde_json::to_value(&e)
+            .unwrap()
+            .get("suggestions")
+            .is_none()
+    );
+    let wire = serde_json::to_value(fail(json!({"product": "veo3"}))).unwrap();
+    assert_eq!(wire["suggestions"], json!(["video/veo-3"]));
+    // A hostile 10 MB id is not compared (and not echoed whole).
+    let start = std::time::Instant::now();
+    let e = fail(json!({"product": "video/veo-3".repeat(1_000_000)}));
+    assert!(e.suggestions.is_empty() && e.message.len() < 200);
+    assert!(start.elapsed() < std::time::Duration::from_secs(2));
+}
+
+#[test]
 fn defaults_fill_missing_settings_and_are_marked() {
     let quote = q(json!({"product": "video/clip"})).unwrap();
     let line = &quote.lines[0];

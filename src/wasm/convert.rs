@@ -10,7 +10,8 @@
 //!   limit (128) is `invalid_json`, as it is natively.
 //! * Out: the core's result is written as JSON text and handed to
 //!   `JSON.parse`, which builds plain objects.
-//! * Errors become real `Error` objects with `code` (and `path`).
+//! * Errors become real `Error` objects with `code` (and `path`, and the
+//!   `suggestions` of a name that was not found).
 //!
 //! Why a walk and not `JSON.stringify` plus a parser: the walk leaves
 //! serde_json's text parser (and its float parsing) out of the browser build;
@@ -175,9 +176,19 @@ pub(crate) fn error(code: ErrorCode, message: &str, path: Option<&str>) -> JsVal
     error.into()
 }
 
+/// A core error as an `Error` with `code`, `path` and, when there are any,
+/// `suggestions` (an array of the nearest valid names).
 impl From<QuoteError> for JsValue {
     fn from(e: QuoteError) -> JsValue {
-        error(e.code, &e.message, e.path.as_deref())
+        let js = error(e.code, &e.message, e.path.as_deref());
+        if !e.suggestions.is_empty() {
+            let list = Array::new();
+            for name in &e.suggestions {
+                list.push(&name.into());
+            }
+            let _ = Reflect::set(&js, &"suggestions".into(), &list);
+        }
+        js
     }
 }
 

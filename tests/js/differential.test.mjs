@@ -92,3 +92,25 @@ test("differential: the bundled catalog is pricing.toml's canonical form", () =>
   const [native] = nativeQuote([JSON.stringify({ product: "video/veo-3" })]);
   assert.equal(defaultCatalog.fingerprint, native.catalog.fingerprint);
 });
+
+test("differential: mistyped names get the same suggestions natively and in wasm", () => {
+  const engine = createEngine();
+  const requests = [
+    { product: "veo3" },
+    { product: "image/FLUX" },
+    { product: "image/flux-pro", options: { qualty: "high" } },
+    { product: "image/flux-pro", options: { quality: "hgh" } },
+    { items: [{ product: "video/veo-3" }, { product: "video/wan_fast" }] },
+    { product: "nothing/like-it" },
+  ];
+  const native = nativeQuote(requests.map((q) => JSON.stringify(q)));
+  requests.forEach((request, i) => {
+    const wasm = asResult(() => engine.quote(request));
+    assert.deepStrictEqual(wasm, native[i], JSON.stringify(request));
+    assert.deepStrictEqual(engine.quoteMany([request])[0], native[i]);
+  });
+  assert.deepStrictEqual(native[0].error.suggestions, ["video/veo-3"]);
+  assert.deepStrictEqual(native[1].error.suggestions, ["image/flux-pro", "image/flux-schnell"]);
+  assert.deepStrictEqual(native[4].error.suggestions, ["video/wan-fast"]);
+  assert.equal(native[5].error.suggestions, undefined);
+});

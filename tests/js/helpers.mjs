@@ -54,6 +54,7 @@ export function asResult(fn) {
     if (!(e instanceof Error) || typeof e.code !== "string") throw e;
     const error = { code: e.code, message: e.message };
     if (e.path !== undefined) error.path = e.path;
+    if (e.suggestions !== undefined) error.suggestions = e.suggestions;
     return { error };
   }
 }

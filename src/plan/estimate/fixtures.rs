@@ -11,6 +11,46 @@ pub(super) fn studio() -> Catalog {
     Catalog::from_toml(include_str!("../../../pricing.toml"), "pricing.toml").unwrap()
 }
 
+/// The default catalog and every reference catalog under `examples/`.
+pub(super) fn reference_catalogs() -> Vec<(&'static str, Catalog)> {
+    [
+        ("pricing.toml", include_str!("../../../pricing.toml")),
+        (
+            "aistudios.toml",
+            include_str!("../../../examples/aistudios.toml"),
+        ),
+        (
+            "imagineart.toml",
+            include_str!("../../../examples/imagineart.toml"),
+        ),
+        (
+            "preprompt.toml",
+            include_str!("../../../examples/preprompt.toml"),
+        ),
+        (
+            "prismposter.toml",
+            include_str!("../../../examples/prismposter.toml"),
+        ),
+    ]
+    .into_iter()
+    .map(|(name, text)| (name, Catalog::from_toml(text, name).unwrap()))
+    .collect()
+}
+
+/// A request for each product of `catalog` at its defaults (the metered
+/// quantity at its default, else its minimum).
+pub(super) fn default_requests(catalog: &Catalog) -> Vec<Value> {
+    let mut out = Vec::new();
+    for product in &catalog.spec().products {
+        let mut request = json!({"product": &*product.id});
+        if let (Some(field), Some(q)) = (product.meter.quantity_field(), &product.quantity) {
+            request[field] = json!(q.default.unwrap_or(q.min));
+        }
+        out.push(request);
+    }
+    out
+}
+
 pub(super) fn run(catalog: &Catalog, usage: Value) -> Estimate {
     estimate(catalog, &Usage::from_json_value(&usage).unwrap()).unwrap()
 }

@@ -67,23 +67,33 @@
 //!   * Daily allowances, in grant order, each D a day: the active days A are
 //!     the largest `workdays` when every line is per day with `workdays`,
 //!     else 30 (and never more than 30, [`DAYS_PER_MONTH`](super::offer::DAYS_PER_MONTH)); the need per
-//!     active day is ⌈need / A⌉. Each daily allowance is used
-//!     min(D, need per day still open) × A, capped at the need still open;
-//!     its waste is D × 30 − used.
+//!     active day is ⌈need / A⌉. Each daily allowance provides D × A (the
+//!     other days' credits cannot meet this need: they are neither provided
+//!     nor wasted), is used min(D, need per day still open) × A, capped at
+//!     the need still open, and wastes D × A − used.
 //!   * Then the monthly and annual allowances (an annual one counts
 //!     amount / 12 a month, rounded down), those without rollover first
-//!     (they expire), then in grant order: each is used min(need still open,
-//!     amount); its waste is amount − used without rollover, else 0 (the
-//!     rest carries over).
+//!     (they expire), then in grant order: each provides that amount, is
+//!     used min(need still open, amount), and the rest is wasted without
+//!     rollover, else carried (it stays for the next month).
 //! * **Extras**: what is still open is covered by one kind of extra the
 //!   plan may buy every month: an add-on (units = ⌈open / credits per
-//!   unit⌉, cost a month = units × price, waste = units × credits − open,
-//!   or 0 when its allowance rolls over), or a pack bought every month
+//!   unit⌉, cost a month = units × price) or a pack bought every month
 //!   (quantity = ⌈open / credits⌉, cost a month = quantity × the plan's pack
-//!   price, waste 0 for packs that never expire since the rest carries,
-//!   quantity × credits − open for `cycle_end` ones). The cheapest a month
-//!   wins; ties: less waste, then add-ons before packs, each in the plan's
-//!   order. A plan that can buy neither while need is open does not cover.
+//!   price). It provides quantity × credits, is used for all that is open,
+//!   and the rest is carried (packs that never expire, add-ons whose
+//!   allowance rolls over) or wasted (`cycle_end` packs, other add-ons).
+//!   The cheapest a month wins; ties: less waste, then add-ons before
+//!   packs, each in the plan's order. A plan that can buy neither while
+//!   need is open does not cover.
+//! * **Figures that add up**, per option, each checkable by hand from its
+//!   `grants` and `extras` rows:
+//!   * each row: `creditsPerMonth = usable + carried + wasted`;
+//!   * `creditsProvided`, `usableCredits`, `carriedCredits` and
+//!     `wastedCredits` are the sums of those columns over the rows, so
+//!     `creditsProvided = usableCredits + carriedCredits + wastedCredits`;
+//!   * `usableCredits + uncoveredCredits = creditsNeeded`, and
+//!     `uncoveredCredits = 0` exactly when the option `covers`.
 //! * **Money**: price per year = billing price × seats (per-seat plans) ×
 //!   (12 / months of the cycle) + extras a month × 12; price per month =
 //!   ⌈price per year / 12⌉. An extra that would bring the price per year
@@ -129,6 +139,27 @@ use std::sync::Arc;
 use usage::within;
 
 /// A usage mix sized: the credits it needs, every option, and the pick.
+///
+/// The arithmetic, checkable by hand (the [module docs](self) give every
+/// rule):
+///
+/// * `creditsPerMonth` = Σ over `lines` of `itemsPerMonth ×
+///   creditsPerItem`; `creditsNeeded` = ⌈creditsPerMonth × (100 +
+///   bufferPercent) / 100⌉.
+/// * For each option, every grant and extra row has `creditsPerMonth =
+///   usable + carried + wasted`, where a daily grant counts its daily
+///   amount × `activeDays` (only the days the usage is spent on), a monthly
+///   one its amount, an annual one amount ÷ 12 (rounded down), an extra
+///   quantity × credits. The option's `creditsProvided`, `usableCredits`,
+///   `carriedCredits` and `wastedCredits` are the column sums, so
+///   `creditsProvided = usableCredits + carriedCredits + wastedCredits`,
+///   and `usableCredits + uncoveredCredits = creditsNeeded`.
+///
+/// Example (the default catalog, 60 images a day at 2 credits, 30 days:
+/// 3600 a month, need 4500): Team at 2 seats gets 2 × 1500 seat credits,
+/// all used, and one 2500-credit pack that never expires for the 1500
+/// left: provided 3000 + 2500 = 5500 = 4500 used + 1000 carried + 0
+/// wasted.
 #[cfg_attr(feature = "wasm", derive(tsify::Tsify))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -143,7 +174,8 @@ pub struct Estimate {
     pub credits_needed: u64,
     /// Seats asked for (per-seat plans price at least their minimum).
     pub seats: u64,
-    /// Days a month daily allowances can be spent on (see the module docs).
+    /// Days a month daily allowances can be spent on (see the module docs):
+    /// a daily grant provides its amount × this many days.
     pub active_days: u64,
     /// The catalog's unit name (`credits`).
     pub unit: String,
@@ -355,8 +387,19 @@ mod tests {
         );
         // Pro monthly also lets its 2000 monthly credits expire: 4610 wasted.
         assert_eq!(option(&e, "pro", Cycle::Monthly).wasted_credits, 4610);
-        // Studio's monthly credits roll over (capped): only the daily waste.
-        assert_eq!(option(&e, "studio", Cycle::Monthly).wasted_credits, 2610);
+        // Studio's monthly credits roll over (capped): only the daily waste;
+        // its 6000 monthly credits, unused, carry over. 3000 + 6000 = 9000
+        // provided = 390 used + 6000 carried + 2610 wasted.
+        let studio_plan = option(&e, "studio", Cycle::Monthly);
+        assert_eq!(
+            (
+                studio_plan.credits_provided,
+                studio_plan.usable_credits,
+                studio_plan.carried_credits,
+                studio_plan.wasted_credits
+            ),
+            (9000, 390, 6000, 2610)
+        );
         let team = option(&e, "team", Cycle::Monthly);
         assert_eq!((team.seats, team.price_per_year), (2, 96_000)); // 4000 × 2 × 12
         let r = e.recommendation.unwrap();

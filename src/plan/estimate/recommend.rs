@@ -7,6 +7,7 @@ use super::sizing::{EstimateOption, Extra, ExtraKind, UsageDenial};
 use super::{Unit, Usage};
 use crate::catalog::{Catalog, Cycle, Plan};
 use crate::error::echo;
+use crate::money::format_amount;
 use serde::Serialize;
 
 /// The recommended plan, and why.
@@ -35,9 +36,13 @@ pub struct Recommendation {
     pub currency: String,
     /// Credits needed a month, buffer included.
     pub credits_needed: u64,
-    /// Credits per month the plan's grants provide.
+    /// Credits per month the option brings, grants and extras: always
+    /// `creditsNeeded + carriedCredits + wastedCredits` (the option covers
+    /// the need).
     pub credits_provided: Option<u64>,
-    /// Credits per month that expire unused.
+    /// Credits per month left over that stay for the next month.
+    pub carried_credits: Option<u64>,
+    /// Credits per month left over that expire unused.
     pub wasted_credits: Option<u64>,
     /// Packs or add-ons bought every month.
     pub extras: Vec<Extra>,
@@ -105,6 +110,7 @@ pub(super) fn recommendation(
                     currency: currency.clone(),
                     credits_needed: need,
                     credits_provided: None,
+                    carried_credits: None,
                     wasted_credits: None,
                     extras: Vec::new(),
                     why: format!(
@@ -166,18 +172,14 @@ fn recommend(
     } else {
         format!("the cheapest of the {fitting} options")
     };
-    let used = if option.usable_credits == option.credits_provided {
-        "all used".to_string()
-    } else {
-        format!("{} of them used", unit.show(option.usable_credits))
-    };
+    let granted: u64 = option.grants.iter().map(|g| g.credits_per_month).sum();
     let mut why = format!(
-        "{} ({}){seats} {billed}: {among} that allow every line and cover the {} needed a month ({} plus {buffer} %). Its grants provide {} a month, {used}",
+        "{} ({}){seats} {billed}: {among} that allow every line and cover the {} needed a month ({} plus {buffer} %). Its grants provide {} a month",
         option.name,
         option.plan,
         unit.show(need),
         unit.show(credits_per_month),
-        unit.show(option.credits_provided),
+        unit.show(granted),
     );
     for extra in &option.extras {
         let what = match (extra.kind, extra.quantity) {
@@ -190,16 +192,28 @@ fn recommend(
             "; {} {what} {} cover the remaining {} for {} a month",
             extra.quantity,
             echo(&extra.name),
-            unit.show(need.saturating_sub(option.usable_credits)),
+            unit.show(extra.usable),
             money(extra.cost_per_month, &option.currency)
         ));
     }
+    // provided = used + carried + wasted, said in that order.
+    why.push_str(&format!(
+        ". Of the {} provided, {} are used",
+        unit.show(option.credits_provided),
+        format_amount(option.usable_credits, unit.decimals)
+    ));
+    if option.carried_credits > 0 {
+        why.push_str(&format!(
+            ", {} carry over",
+            format_amount(option.carried_credits, unit.decimals)
+        ));
+    }
     if option.wasted_credits == 0 {
-        why.push_str("; nothing would expire unused.");
+        why.push_str(" and nothing would expire unused.");
     } else {
         why.push_str(&format!(
-            "; {} a month would expire unused.",
-            unit.show(option.wasted_credits)
+            " and {} would expire unused.",
+            format_amount(option.wasted_credits, unit.decimals)
         ));
     }
     Recommendation {
@@ -214,6 +228,7 @@ fn recommend(
         currency: option.currency.clone(),
         credits_needed: need,
         credits_provided: Some(option.credits_provided),
+        carried_credits: Some(option.carried_credits),
         wasted_credits: Some(option.wasted_credits),
         extras: option.extras.clone(),
         why,

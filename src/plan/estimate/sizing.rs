@@ -42,12 +42,18 @@ pub struct EstimateOption {
     pub denials: Vec<UsageDenial>,
     /// Whether grants and extras cover the credits needed.
     pub covers: bool,
-    /// Credits per month the plan's grants provide (daily × 30, monthly,
-    /// annual ÷ 12).
+    /// Credits per month the option brings: the sum of `creditsPerMonth`
+    /// over `grants` (daily × `activeDays`, monthly, annual ÷ 12) and
+    /// `extras` (quantity × credits). Always `usableCredits +
+    /// carriedCredits + wastedCredits`.
     pub credits_provided: u64,
-    /// Of those, the credits the need uses.
+    /// Of those, the credits the need uses: `creditsNeeded −
+    /// uncoveredCredits` (all of the need when `covers`).
     pub usable_credits: u64,
-    /// Credits per month that expire unused: the grants' and the extras'.
+    /// Of those, the credits left over that stay for the next month: the
+    /// rest of grants that roll over and of packs that never expire.
+    pub carried_credits: u64,
+    /// Of those, the credits left over that expire unused.
     pub wasted_credits: u64,
     /// Credits needed that neither grants nor extras cover (0 when
     /// `covers`).
@@ -73,11 +79,15 @@ pub struct GrantUse {
     pub allowance: String,
     /// How often it is granted.
     pub every: Every,
-    /// Credits it grants a month (daily × 30, annual ÷ 12), seats applied.
+    /// Credits it grants in the usage's month, seats applied: a daily one
+    /// × `activeDays`, a monthly one as is, an annual one ÷ 12 (rounded
+    /// down). Always `usable + carried + wasted`.
     pub credits_per_month: u64,
     /// Credits of it the need uses.
     pub usable: u64,
-    /// Credits of it that expire unused (0 when it rolls over).
+    /// Credits of it left over that roll over to the next month.
+    pub carried: u64,
+    /// Credits of it left over that expire unused.
     pub wasted: u64,
 }
 
@@ -111,7 +121,15 @@ pub struct Extra {
     pub price: u64,
     /// `quantity × price`, minor units a month.
     pub cost_per_month: u64,
-    /// Credits a month of it that expire unused.
+    /// `quantity × credits`: credits it brings a month. Always `usable +
+    /// carried + wasted`.
+    pub credits_per_month: u64,
+    /// Credits of it the need uses: what the grants leave open.
+    pub usable: u64,
+    /// Credits of it left over that stay (packs that never expire, add-ons
+    /// whose allowance rolls over).
+    pub carried: u64,
+    /// Credits of it left over that expire unused.
     pub wasted: u64,
 }
 
@@ -197,17 +215,19 @@ impl Sizing<'_> {
         });
         fit(base_year)?;
         let (grants, open) = self.grants()?;
-        let provided: u128 = grants.iter().map(|g| u128::from(g.credits_per_month)).sum();
-        let credits_provided = fit(provided)?;
-        let grants_wasted: u128 = grants.iter().map(|g| u128::from(g.wasted)).sum();
-        let usable = u128::from(self.need).saturating_sub(open);
+        let sum =
+            |f: fn(&GrantUse) -> u64| -> u128 { grants.iter().map(|g| u128::from(f(g))).sum() };
+        let grants_wasted = sum(|g| g.wasted);
         let chosen = if open > 0 {
             self.cheapest_extra(open, base_year, grants_wasted)
         } else {
             None
         };
         let covers = open == 0 || chosen.is_some();
-        let (extra_cost, extra_wasted) = chosen.as_ref().map_or((0, 0), |c| (c.cost, c.wasted));
+        let uncovered = if covers { 0 } else { open };
+        let extra = chosen.as_ref().map(|c| &c.extra);
+        let extra_sum = |f: fn(&Extra) -> u64| -> u128 { extra.map_or(0, |x| u128::from(f(x))) };
+        let extra_cost = chosen.as_ref().map_or(0, |c| c.cost);
         let price_per_year = base_year.saturating_add(extra_cost.saturating_mul(12));
         Some(EstimateOption {
             plan: plan.id.clone(),
@@ -217,10 +237,13 @@ impl Sizing<'_> {
             allowed: found.is_empty(),
             denials: found.to_vec(),
             covers,
-            credits_provided,
-            usable_credits: fit(usable)?,
-            wasted_credits: fit(grants_wasted.saturating_add(extra_wasted))?,
-            uncovered_credits: if covers { 0 } else { fit(open)? },
+            credits_provided: fit(
+                sum(|g| g.credits_per_month).saturating_add(extra_sum(|x| x.credits_per_month))
+            )?,
+            usable_credits: fit(u128::from(self.need).saturating_sub(uncovered))?,
+            carried_credits: fit(sum(|g| g.carried).saturating_add(extra_sum(|x| x.carried)))?,
+            wasted_credits: fit(grants_wasted.saturating_add(extra_sum(|x| x.wasted)))?,
+            uncovered_credits: fit(uncovered)?,
             grants,
             extras: chosen.map(|c| c.extra).into_iter().collect(),
             price_per_month: fit(price_per_year.div_ceil(12))?,
@@ -240,7 +263,9 @@ impl Sizing<'_> {
             let daily = u128::from(seat_amount(allowance, self.seats));
             let per_day = daily.min(day_open);
             day_open = day_open.saturating_sub(per_day);
-            let month = daily.saturating_mul(u128::from(DAYS_PER_MONTH));
+            // Only the active days' credits can meet the need: the others'
+            // are outside the usage's month, neither provided nor wasted.
+            let month = daily.saturating_mul(days);
             let usable = per_day.saturating_mul(days).min(open);
             open = open.saturating_sub(usable);
             out.push(GrantUse {
@@ -248,6 +273,7 @@ impl Sizing<'_> {
                 every: Every::Day,
                 credits_per_month: fit(month)?,
                 usable: fit(usable)?,
+                carried: 0,
                 wasted: fit(month.saturating_sub(usable))?,
             });
         }
@@ -266,16 +292,19 @@ impl Sizing<'_> {
             };
             let usable = month.min(open);
             open = open.saturating_sub(usable);
+            let rest = fit(month.saturating_sub(usable))?;
+            let (carried, wasted) = if expires(&allowance) {
+                (0, rest)
+            } else {
+                (rest, 0)
+            };
             out.push(GrantUse {
                 allowance: allowance.id.clone(),
                 every: allowance.period(),
                 credits_per_month: fit(month)?,
                 usable: fit(usable)?,
-                wasted: if expires(&allowance) {
-                    fit(month.saturating_sub(usable))?
-                } else {
-                    0
-                },
+                carried,
+                wasted,
             });
         }
         Some((out, open))
@@ -348,11 +377,9 @@ fn price_extra(
     let each = u128::from(credits);
     let quantity = open.div_ceil(each);
     let cost = quantity.saturating_mul(u128::from(price));
-    let wasted = if carries {
-        0
-    } else {
-        quantity.saturating_mul(each).saturating_sub(open)
-    };
+    let brought = quantity.saturating_mul(each);
+    let rest = fit(brought.saturating_sub(open))?;
+    let (carried, wasted) = if carries { (rest, 0) } else { (0, rest) };
     Some(Candidate {
         extra: Extra {
             kind,
@@ -362,10 +389,13 @@ fn price_extra(
             credits,
             price,
             cost_per_month: fit(cost)?,
-            wasted: fit(wasted)?,
+            credits_per_month: fit(brought)?,
+            usable: fit(open)?,
+            carried,
+            wasted,
         },
         cost,
-        wasted,
+        wasted: u128::from(wasted),
     })
 }
 
@@ -373,8 +403,166 @@ fn price_extra(
 #[cfg(feature = "native")]
 mod tests {
     use super::super::fixtures::*;
+    use super::super::{Estimate, Usage, estimate};
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    /// provided = used + carried + wasted, for the option and for each of
+    /// its grants and extras; the option's figures are their sums; used =
+    /// needed − uncovered.
+    fn assert_adds_up(e: &Estimate, label: &str) {
+        for o in &e.options {
+            let at = format!("{label}: {} {:?}", o.plan, o.cycle);
+            assert_eq!(
+                o.credits_provided,
+                o.usable_credits + o.carried_credits + o.wasted_credits,
+                "{at}"
+            );
+            assert_eq!(
+                o.usable_credits + o.uncovered_credits,
+                e.credits_needed,
+                "{at}"
+            );
+            assert_eq!(o.covers, o.uncovered_credits == 0, "{at}");
+            let rows = o
+                .grants
+                .iter()
+                .map(|g| (g.credits_per_month, g.usable, g.carried, g.wasted))
+                .chain(
+                    o.extras
+                        .iter()
+                        .map(|x| (x.credits_per_month, x.usable, x.carried, x.wasted)),
+                );
+            let mut sums = (0, 0, 0, 0);
+            for (provided, usable, carried, wasted) in rows {
+                assert_eq!(provided, usable + carried + wasted, "{at}");
+                sums = (
+                    sums.0 + provided,
+                    sums.1 + usable,
+                    sums.2 + carried,
+                    sums.3 + wasted,
+                );
+            }
+            assert_eq!(
+                sums,
+                (
+                    o.credits_provided,
+                    o.usable_credits,
+                    o.carried_credits,
+                    o.wasted_credits
+                ),
+                "{at}"
+            );
+            for x in &o.extras {
+                assert_eq!(x.credits_per_month, x.quantity * x.credits, "{at}");
+            }
+            for g in o.grants.iter().filter(|g| g.every == Every::Day) {
+                assert_eq!(g.credits_per_month % e.active_days, 0, "{at}");
+            }
+        }
+        if let Some(r) = e.recommendation.as_ref().filter(|r| !r.custom) {
+            let (Some(provided), Some(carried), Some(wasted)) =
+                (r.credits_provided, r.carried_credits, r.wasted_credits)
+            else {
+                panic!("{label}: a priced recommendation without figures");
+            };
+            assert_eq!(provided, r.credits_needed + carried + wasted, "{label}");
+        }
+    }
+
+    #[test]
+    fn provided_is_used_plus_carried_plus_wasted_on_every_reference_option() {
+        let mut checked = 0;
+        for (name, catalog) in reference_catalogs() {
+            let requests = default_requests(&catalog);
+            let mut mixes = Vec::new();
+            for request in &requests {
+                for count in [1, 7, 60, 400, 5000] {
+                    mixes.push(
+                        json!([{"request": request, "per": "day", "count": count, "workdays": 21}]),
+                    );
+                    mixes.push(json!([{"request": request, "per": "week", "count": count}]));
+                    mixes.push(json!({"usage": [{"request": request, "per": "month", "count": count}], "seats": 3}));
+                }
+            }
+            let all: Vec<Value> = requests
+                .iter()
+                .map(|r| json!({"request": r, "per": "day", "count": 2, "workdays": 12}))
+                .collect();
+            mixes.push(json!(all));
+            mixes.push(json!({"usage": all, "bufferPercent": 0}));
+            mixes.push(json!([]));
+            for mix in mixes {
+                let Ok(usage) = Usage::from_json_value(&mix) else {
+                    continue;
+                };
+                // A product that prices nothing at its defaults is skipped.
+                let Ok(e) = estimate(&catalog, &usage) else {
+                    continue;
+                };
+                assert_adds_up(&e, &format!("{name} {mix}"));
+                checked += e.options.len();
+            }
+        }
+        assert!(checked > 1000, "only {checked} options checked");
+    }
+
+    #[test]
+    fn a_hand_worked_option_adds_up() {
+        // 60 schnell a day × 2 credits × 30 days = 3600, + 25 % = 4500.
+        let e = run(&studio(), json!([schnell(60)]));
+        assert_eq!((e.active_days, e.credits_needed), (30, 4500));
+        // Studio: free-daily 100 × 30 = 3000, need 150 a day → all 3000
+        // used; studio-monthly 6000 covers the 1500 left and carries 4500
+        // (it rolls over). 9000 provided = 4500 used + 4500 carried + 0.
+        let studio_plan = option(&e, "studio", Cycle::Monthly);
+        assert_eq!(
+            (
+                studio_plan.credits_provided,
+                studio_plan.usable_credits,
+                studio_plan.carried_credits,
+                studio_plan.wasted_credits
+            ),
+            (9000, 4500, 4500, 0)
+        );
+        // Team, 2 seats: 2 × 1500 = 3000 seat credits, all used, 1500 open:
+        // one large pack (2500 credits, never expires) covers it and 1000
+        // carry. 5500 provided = 4500 used + 1000 carried + 0 wasted.
+        let team = option(&e, "team", Cycle::Monthly);
+        assert_eq!(team.grants[0].credits_per_month, 3000);
+        let pack = &team.extras[0];
+        assert_eq!(
+            (
+                pack.credits_per_month,
+                pack.usable,
+                pack.carried,
+                pack.wasted
+            ),
+            (2500, 1500, 1000, 0)
+        );
+        assert_eq!(
+            (
+                team.credits_provided,
+                team.usable_credits,
+                team.carried_credits,
+                team.wasted_credits
+            ),
+            (5500, 4500, 1000, 0)
+        );
+        // Pro monthly: 3000 daily used, pro-monthly 2000 covers 1500 and
+        // 500 expire: 5000 = 4500 + 0 + 500.
+        let pro = option(&e, "pro", Cycle::Monthly);
+        assert_eq!(
+            (
+                pro.credits_provided,
+                pro.usable_credits,
+                pro.carried_credits,
+                pro.wasted_credits
+            ),
+            (5000, 4500, 0, 500)
+        );
+        assert_adds_up(&e, "schnell(60)");
+    }
 
     #[test]
     fn packs_top_up_a_plan_when_cheaper_than_add_ons() {
@@ -402,11 +590,12 @@ mod tests {
     }
 
     #[test]
-    fn workdays_leave_daily_credits_unused() {
+    fn daily_credits_count_on_the_workdays_only() {
         // 80 × 2 = 160 a day on 20 workdays: 3200, need 4000, 200 per
-        // active day. Free: 100 × 20 = 2000 used, 1000 expire, 2000 open.
-        // Pro annual: the same daily use, and 2000 a month of its annual
-        // credits: covered, 1000 wasted.
+        // active day. Free's 100 a day on those 20 days: 2000 provided and
+        // all used, 2000 open. The credits of the 10 other days cannot meet
+        // this need: they are neither provided nor wasted (they used to be
+        // counted over 30 days: 3000 provided, 1000 "wasted").
         let e = run(
             &studio(),
             json!([{"request": {"product": "image/flux-schnell"}, "per": "day", "count": 80, "workdays": 20}]),
@@ -415,14 +604,29 @@ mod tests {
         let free = option(&e, "free", Cycle::Monthly);
         assert_eq!(
             (
+                free.credits_provided,
                 free.usable_credits,
                 free.wasted_credits,
                 free.uncovered_credits
             ),
-            (2000, 1000, 2000)
+            (2000, 2000, 0, 2000)
+        );
+        assert_eq!(free.grants[0].credits_per_month, 2000);
+        // Pro annual: the same 2000 daily, and 24000 / 12 = 2000 a month of
+        // its annual credits: 4000 provided, all used, nothing wasted (it
+        // used to say 1000 wasted).
+        let annual = option(&e, "pro", Cycle::Annual);
+        assert_eq!(
+            (
+                annual.credits_provided,
+                annual.usable_credits,
+                annual.carried_credits,
+                annual.wasted_credits
+            ),
+            (4000, 4000, 0, 0)
         );
         let r = e.recommendation.unwrap();
-        assert_eq!((r.plan.as_str(), r.wasted_credits), ("pro", Some(1000)));
+        assert_eq!((r.plan.as_str(), r.wasted_credits), ("pro", Some(0)));
         assert_eq!(r.cycle, Some(Cycle::Annual));
     }
 
@@ -453,8 +657,14 @@ mod tests {
         let monthly = option(&e, "basic", Cycle::Monthly);
         assert_eq!((monthly.wasted_credits, monthly.price_per_year), (10, 8400));
         let annual = option(&e, "basic", Cycle::Annual);
-        assert_eq!(annual.credits_provided, 83);
+        // 83 granted + 3 × 30 bought = 173 = 150 used + 23 wasted.
+        assert_eq!(annual.credits_provided, 173);
+        assert_eq!(annual.grants[0].credits_per_month, 83);
         assert_eq!(annual.extras[0].quantity, 3);
+        assert_eq!(
+            (annual.extras[0].credits_per_month, annual.extras[0].usable),
+            (90, 67)
+        );
         assert_eq!((annual.wasted_credits, annual.price_per_year), (23, 8600));
         let r = e.recommendation.unwrap();
         assert_eq!(r.cycle, Some(Cycle::Monthly));

@@ -28,7 +28,8 @@ for (const result of results) {
   if ("error" in result) {
     const code: ErrorCode = result.error.code;
     const path: string | undefined = result.error.path;
-    console.log(code, path);
+    const suggestions: string[] | undefined = result.error.suggestions;
+    console.log(code, path, suggestions);
   } else {
     console.log(result.total.toFixed(0), result.display);
   }
@@ -47,6 +48,9 @@ try {
     case "resolution_not_allowed":
     case "duration_out_of_range":
       console.log(error.path, error.message);
+      break;
+    case "unknown_product":
+      console.log(error.suggestions?.join(", "));
       break;
     default:
       throw error;
