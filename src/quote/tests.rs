@@ -111,11 +111,11 @@ fn unknown_names_suggest_the_nearest_valid_ones() {
     );
     let wire = serde_json::to_value(fail(json!({"product": "veo3"}))).unwrap();
     assert_eq!(wire["suggestions"], json!(["video/veo-3"]));
-    // A hostile 10 MB id is not compared (and not echoed whole).
-    let start = std::time::Instant::now();
+    // A hostile 10 MB id is not compared (and not echoed whole). (Its cost
+    // is bounded by the length cap tested in src/error/suggest.rs, not by
+    // a timer here.)
     let e = fail(json!({"product": "video/veo-3".repeat(1_000_000)}));
     assert!(e.suggestions.is_empty() && e.message.len() < 200);
-    assert!(start.elapsed() < std::time::Duration::from_secs(2));
 }
 
 #[test]

@@ -332,7 +332,7 @@ fn products(priced: &Quote) -> String {
 }
 
 /// Credits for people: `390 credits`, `1 credit`, as quotes show them.
-pub(super) struct Unit<'a>(&'a crate::catalog::CatalogSpec);
+pub(super) struct Unit<'a>(pub(super) &'a crate::catalog::CatalogSpec);
 
 impl Unit<'_> {
     pub(super) fn show(&self, amount: u64) -> String {

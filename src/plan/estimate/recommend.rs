@@ -200,12 +200,12 @@ fn recommend(
     why.push_str(&format!(
         ". Of the {} provided, {} are used",
         unit.show(option.credits_provided),
-        format_amount(option.usable_credits, unit.decimals)
+        format_amount(option.usable_credits, unit.0.decimals)
     ));
     if option.carried_credits > 0 {
         why.push_str(&format!(
             ", {} carry over",
-            format_amount(option.carried_credits, unit.decimals)
+            format_amount(option.carried_credits, unit.0.decimals)
         ));
     }
     if option.wasted_credits == 0 {
@@ -213,7 +213,7 @@ fn recommend(
     } else {
         why.push_str(&format!(
             " and {} would expire unused.",
-            format_amount(option.wasted_credits, unit.decimals)
+            format_amount(option.wasted_credits, unit.0.decimals)
         ));
     }
     Recommendation {
