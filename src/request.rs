@@ -331,7 +331,7 @@ fn read_item(map: &Map<String, Value>, prefix: &str) -> Result<Item, QuoteError>
             format!(
                 "unknown field {} (expected one of: {})",
                 echo(unknown),
-                ITEM_FIELDS.join(", ")
+                crate::error::list(ITEM_FIELDS.iter().copied())
             ),
         ));
     }

@@ -19,7 +19,11 @@ use std::fmt::Write;
 /// integers.
 pub(crate) fn canonical_json<T: Serialize>(value: &T) -> Result<String, CatalogError> {
     let fail = |message: String| CatalogError::new(vec![super::Diagnostic::message_only(message)]);
-    let value = serde_json::to_value(value).map_err(|e| fail(e.to_string()))?;
+    // The catalog's types always serialize (string keys); the message of a
+    // failure is fixed so serde_json's error formatter stays out of the
+    // browser build.
+    let value = serde_json::to_value(value)
+        .map_err(|_| fail("the catalog cannot be written as JSON".into()))?;
     let mut out = String::new();
     write_canonical(&value, &mut out)
         .map_err(|()| fail("canonical JSON has integers only, found a float".into()))?;

@@ -379,7 +379,7 @@ fn check_product(spec: &CatalogSpec, p: &Product, i: usize, report: &mut impl Fn
             format!(
                 "tier {} is not one of the catalog's tiers ({})",
                 echo(&p.tier),
-                spec.tiers.join(", ")
+                crate::error::list(spec.tiers.iter().map(|t| &**t))
             ),
         );
     }

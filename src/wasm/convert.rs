@@ -161,8 +161,16 @@ fn number(f: f64) -> Option<Value> {
 /// Serializes a core value as JSON text and builds the plain JavaScript
 /// value with `JSON.parse`.
 pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(value)
-        .map_err(|e| error(ErrorCode::InvalidRequest, &e.to_string(), None))?;
+    // The core's types always serialize (string keys, no floats); a
+    // failure would be a bug, reported without serde_json's formatter,
+    // which would cost the browser build for a message never seen.
+    let text = serde_json::to_string(value).map_err(|_| {
+        error(
+            ErrorCode::InvalidRequest,
+            "the answer cannot be written as JSON",
+            None,
+        )
+    })?;
     JSON::parse(&text)
 }
 
