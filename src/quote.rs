@@ -501,11 +501,11 @@ impl Split {
     /// Multiplies in a non-zero `term`. `None` when `rest` overflows: it
     /// only grows, so the numerator would too.
     fn take(&mut self, mut term: u64) -> Option<()> {
-        while term % 2 == 0 && term != 0 {
+        while term.is_multiple_of(2) && term != 0 {
             term /= 2;
             self.twos = self.twos.checked_add(1)?;
         }
-        while term % 5 == 0 && term != 0 {
+        while term.is_multiple_of(5) && term != 0 {
             term /= 5;
             self.fives = self.fives.checked_add(1)?;
         }

@@ -58,10 +58,10 @@ fn line() -> impl Strategy<Value = Value> {
     )
         .prop_map(|(request, per, count, workdays)| {
             let mut line = json!({"request": request, "per": per, "count": count});
-            if per == "day" {
-                if let Some(days) = workdays {
-                    line["workdays"] = json!(days);
-                }
+            if per == "day"
+                && let Some(days) = workdays
+            {
+                line["workdays"] = json!(days);
             }
             line
         })

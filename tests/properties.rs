@@ -200,8 +200,8 @@ proptest! {
     #[test]
     fn pricing_never_panics_and_totals_add_up(request in request_like()) {
         for catalog in [&*CATALOG, &*EDGE] {
-            if let Ok(parsed) = Request::from_json_value(&request) {
-                if let Ok(q) = quote(catalog, &parsed) {
+            if let Ok(parsed) = Request::from_json_value(&request)
+                && let Ok(q) = quote(catalog, &parsed) {
                     prop_assert!(q.total <= MAX_AMOUNT);
                     prop_assert_eq!(q.total, q.lines.iter().map(|l| l.amount).sum::<u64>());
                     prop_assert_eq!(q.lines.len(), parsed.items.len());
@@ -210,7 +210,6 @@ proptest! {
                         prop_assert_eq!(line.units, line.quantity * line.outputs);
                     }
                 }
-            }
         }
     }
 
@@ -319,7 +318,7 @@ fn reformat(text: &str, seed: u64) -> String {
             rng.shuffle(&mut fields);
             for (k, v) in fields {
                 match v.get_ref() {
-                    DeValue::Table(inner) if rng.next() % 2 == 0 => {
+                    DeValue::Table(inner) if rng.next().is_multiple_of(2) => {
                         let mut sub: Vec<_> = inner.iter().collect();
                         rng.shuffle(&mut sub);
                         for (sk, sv) in sub {

@@ -959,10 +959,10 @@ fn run_case(
                 if e.code != *code || (available.is_some() && e.available != *available) {
                     return Err(at(format!("wallet {e:?}, model {code}/{available:?}")));
                 }
-                if let (Some(Err(p)), ErrorCode::InsufficientCredits) = (&preview, e.code) {
-                    if p != e {
-                        return Err(at("the preview's refusal differs from the hold's".into()));
-                    }
+                if let (Some(Err(p)), ErrorCode::InsufficientCredits) = (&preview, e.code)
+                    && p != e
+                {
+                    return Err(at("the preview's refusal differs from the hold's".into()));
                 }
                 if wallet != before {
                     return Err(at("a failed operation changed the wallet".into()));

@@ -575,10 +575,10 @@ impl<T: Tree> Loader<T> {
     ) -> BTreeMap<String, serde_json::Value> {
         let mut out = BTreeMap::new();
         for name in ["currency", "resolutions", "plans", "packs", "addons"] {
-            if let Some(value) = self.defaulted(root, span, "", name) {
-                if let Some(json) = value.json() {
-                    out.insert(name.to_string(), json);
-                }
+            if let Some(value) = self.defaulted(root, span, "", name)
+                && let Some(json) = value.json()
+            {
+                out.insert(name.to_string(), json);
             }
         }
         out

@@ -15,9 +15,6 @@
     clippy::result_large_err,
     reason = "WalletError keeps its details as typed fields, as in src/wallet"
 )]
-// File::lock is stable since 1.89; rust-version moves there with the
-// let-chain clean-up it brings across the crate.
-#![allow(clippy::incompatible_msrv)]
 
 use genprice::ErrorCode;
 use genprice::wallet::{Entry, Wallet, WalletError, WalletPolicy, ledger_line, read_ledger};

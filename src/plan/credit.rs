@@ -60,18 +60,18 @@ pub fn credit_check(
     let mut packs = Vec::new();
     let mut plans = Vec::new();
     if shortfall > 0 {
-        if let Some(plan) = plan {
-            if denials(catalog, plan, quote, request).is_empty() {
-                for id in &plan.packs {
-                    if let Some(offer) = catalog
-                        .pack(id)
-                        .and_then(|pack| pack_offer(catalog, plan, pack, shortfall))
-                    {
-                        packs.push(offer);
-                    }
+        if let Some(plan) = plan
+            && denials(catalog, plan, quote, request).is_empty()
+        {
+            for id in &plan.packs {
+                if let Some(offer) = catalog
+                    .pack(id)
+                    .and_then(|pack| pack_offer(catalog, plan, pack, shortfall))
+                {
+                    packs.push(offer);
                 }
-                crate::sort_small_by(&mut packs, |a: &PackOffer, b: &PackOffer| a.total < b.total);
             }
+            crate::sort_small_by(&mut packs, |a: &PackOffer, b: &PackOffer| a.total < b.total);
         }
         if !plan.is_some_and(|p| p.custom) {
             plans = covering_plans(catalog, quote, request, plan, balance);

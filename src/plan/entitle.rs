@@ -113,25 +113,25 @@ fn check_line(
             message,
         });
     };
-    if let Some(tiers) = &limits.tiers {
-        if !tiers.iter().any(|t| **t == *line.tier) {
-            deny(
-                DenialCode::TierNotInPlan,
-                "product",
-                line.tier.to_string(),
-                list_or_none(tiers),
-            );
-        }
+    if let Some(tiers) = &limits.tiers
+        && !tiers.iter().any(|t| **t == *line.tier)
+    {
+        deny(
+            DenialCode::TierNotInPlan,
+            "product",
+            line.tier.to_string(),
+            list_or_none(tiers),
+        );
     }
-    if let Some(products) = &limits.products {
-        if !products.iter().any(|p| **p == *line.product) {
-            deny(
-                DenialCode::ProductNotInPlan,
-                "product",
-                line.product.to_string(),
-                list_or_none(products),
-            );
-        }
+    if let Some(products) = &limits.products
+        && !products.iter().any(|p| **p == *line.product)
+    {
+        deny(
+            DenialCode::ProductNotInPlan,
+            "product",
+            line.product.to_string(),
+            list_or_none(products),
+        );
     }
     if let (Some(max), Some(ladder)) = (
         limits.max_resolution.get(&line.studio),
@@ -154,36 +154,37 @@ fn check_line(
             }
         }
     }
-    if let Some(max) = limits.max_seconds {
-        if line.meter == Meter::Second && line.quantity > max {
-            deny(
-                DenialCode::DurationNotInPlan,
-                "seconds",
-                line.quantity.to_string(),
-                format!("up to {max}"),
-            );
-        }
+    if let Some(max) = limits.max_seconds
+        && line.meter == Meter::Second
+        && line.quantity > max
+    {
+        deny(
+            DenialCode::DurationNotInPlan,
+            "seconds",
+            line.quantity.to_string(),
+            format!("up to {max}"),
+        );
     }
-    if let Some(max) = limits.max_outputs {
-        if line.outputs > max {
-            deny(
-                DenialCode::OutputsNotInPlan,
-                "outputs",
-                line.outputs.to_string(),
-                format!("up to {max}"),
-            );
-        }
+    if let Some(max) = limits.max_outputs
+        && line.outputs > max
+    {
+        deny(
+            DenialCode::OutputsNotInPlan,
+            "outputs",
+            line.outputs.to_string(),
+            format!("up to {max}"),
+        );
     }
     for factor in &line.factors {
-        if let Some(values) = limits.options.get(&*factor.name) {
-            if !values.iter().any(|v| **v == *factor.value) {
-                deny(
-                    DenialCode::OptionNotInPlan,
-                    &format!("options.{}", factor.name),
-                    factor.value.to_string(),
-                    list_or_none(values),
-                );
-            }
+        if let Some(values) = limits.options.get(&*factor.name)
+            && !values.iter().any(|v| **v == *factor.value)
+        {
+            deny(
+                DenialCode::OptionNotInPlan,
+                &format!("options.{}", factor.name),
+                factor.value.to_string(),
+                list_or_none(values),
+            );
         }
     }
 }

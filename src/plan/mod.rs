@@ -182,14 +182,14 @@ pub fn quote_for(
         Some(id) => Some(find_plan(catalog, id)?),
         None => None,
     };
-    if let Some(balance) = options.balance {
-        if balance > crate::MAX_AMOUNT {
-            return Err(QuoteError::at(
-                ErrorCode::InvalidAmount,
-                "balance",
-                "balance must be an integer of credits in 0 … 2^53 − 1",
-            ));
-        }
+    if let Some(balance) = options.balance
+        && balance > crate::MAX_AMOUNT
+    {
+        return Err(QuoteError::at(
+            ErrorCode::InvalidAmount,
+            "balance",
+            "balance must be an integer of credits in 0 … 2^53 − 1",
+        ));
     }
     let priced = quote(catalog, request)?;
     let entitlement = plan.map(|plan| entitlement(catalog, plan, &priced, request));

@@ -186,20 +186,20 @@ impl Service {
         let catalog = self.catalog();
         let scope = caller.scope();
         let result = crate::store::write(self.store(), move |tx| {
-            if let Some(key) = &key {
-                if let Some(stored) = tx.idempotency(&scope, &key.key)? {
-                    if stored.request_hash != key.request_hash {
-                        return Ok(Reply::error(&ServiceError::new(
-                            Code::IdempotencyConflict,
-                            "this Idempotency-Key was used with another request",
-                        )));
-                    }
-                    return Ok(Reply {
-                        status: stored.status,
-                        body: stored.body,
-                        replayed: true,
-                    });
+            if let Some(key) = &key
+                && let Some(stored) = tx.idempotency(&scope, &key.key)?
+            {
+                if stored.request_hash != key.request_hash {
+                    return Ok(Reply::error(&ServiceError::new(
+                        Code::IdempotencyConflict,
+                        "this Idempotency-Key was used with another request",
+                    )));
                 }
+                return Ok(Reply {
+                    status: stored.status,
+                    body: stored.body,
+                    replayed: true,
+                });
             }
             let reply = op(tx, &catalog)?;
             if let Some(key) = &key {

@@ -62,15 +62,15 @@ pub fn period(
 
 /// Applies a due plan change and the refills due at `now`.
 pub fn apply_due(loaded: &mut Loaded, catalog: &Catalog, now: Millis) -> Result<(), Stop> {
-    if let (Some(plan), Some(at)) = (&loaded.row.pending_plan, loaded.row.pending_at) {
-        if at <= now {
-            loaded.row.plan = plan.clone();
-            loaded.row.seats = loaded.row.pending_seats.unwrap_or(loaded.row.seats);
-            loaded.row.plan_since = at;
-            loaded.row.pending_plan = None;
-            loaded.row.pending_at = None;
-            loaded.row.pending_seats = None;
-        }
+    if let (Some(plan), Some(at)) = (&loaded.row.pending_plan, loaded.row.pending_at)
+        && at <= now
+    {
+        loaded.row.plan = plan.clone();
+        loaded.row.seats = loaded.row.pending_seats.unwrap_or(loaded.row.seats);
+        loaded.row.plan_since = at;
+        loaded.row.pending_plan = None;
+        loaded.row.pending_at = None;
+        loaded.row.pending_seats = None;
     }
     let Some(plan) = catalog.plan(&loaded.row.plan) else {
         // The plan left the catalog (a reload): nothing refills.

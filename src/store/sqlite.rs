@@ -180,19 +180,19 @@ impl SqliteStore {
 
 impl Store for SqliteStore {
     fn submit(&self, job: Job) {
-        if let Ok(guard) = self.writes.lock() {
-            if let Some(send) = guard.as_ref() {
-                // A closed store drops the job; its caller hears "stopped".
-                let _ = send.send(job);
-            }
+        if let Ok(guard) = self.writes.lock()
+            && let Some(send) = guard.as_ref()
+        {
+            // A closed store drops the job; its caller hears "stopped".
+            let _ = send.send(job);
         }
     }
 
     fn submit_read(&self, job: Job) {
-        if let Ok(guard) = self.reads.lock() {
-            if let Some(send) = guard.as_ref() {
-                let _ = send.send(job);
-            }
+        if let Ok(guard) = self.reads.lock()
+            && let Some(send) = guard.as_ref()
+        {
+            let _ = send.send(job);
         }
     }
 

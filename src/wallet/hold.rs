@@ -157,10 +157,10 @@ impl Wallet {
         check_amount(amount, "amount")?;
         check_time(now, "now")?;
         let hold = self.known_hold(id)?;
-        if let HoldStatus::Settled { charged } = hold.status {
-            if charged == amount {
-                return self.replay_resolution(id);
-            }
+        if let HoldStatus::Settled { charged } = hold.status
+            && charged == amount
+        {
+            return self.replay_resolution(id);
         }
         self.check_resolvable(id)?;
         self.commit(now, |wallet, seq| {

@@ -131,14 +131,14 @@ impl Index {
                 self.open.remove(&key);
             }
         }
-        if let Some(at) = g.grant.expires_at {
-            if (before.available > 0) != (after.available > 0) {
-                let key = (at, g.grant.id.clone());
-                if after.available > 0 {
-                    self.expiring.insert(key);
-                } else {
-                    self.expiring.remove(&key);
-                }
+        if let Some(at) = g.grant.expires_at
+            && (before.available > 0) != (after.available > 0)
+        {
+            let key = (at, g.grant.id.clone());
+            if after.available > 0 {
+                self.expiring.insert(key);
+            } else {
+                self.expiring.remove(&key);
             }
         }
         Ok(())

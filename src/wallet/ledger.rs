@@ -334,13 +334,13 @@ impl Wallet {
             )));
         }
         check_time(entry.at(), "at")?;
-        if let Some(last) = self.last_at() {
-            if entry.at() < last {
-                return Err(bad(format!(
-                    "entry at {} is before the previous entry at {last}",
-                    entry.at()
-                )));
-            }
+        if let Some(last) = self.last_at()
+            && entry.at() < last
+        {
+            return Err(bad(format!(
+                "entry at {} is before the previous entry at {last}",
+                entry.at()
+            )));
         }
         match entry {
             Entry::Grant(e) => self.check_new_grant(&e.grant),

@@ -178,16 +178,16 @@ fn check_plan(spec: &CatalogSpec, plan: &Plan, i: usize, report: &mut impl FnMut
             }
         }
     }
-    if let Some(seats) = &plan.seats {
-        if seats.min == 0 || seats.min > seats.max || seats.max > MAX_AMOUNT {
-            report(
-                field("seats"),
-                format!(
-                    "seats must satisfy 1 ≤ min ≤ max ≤ 2^53 − 1, found min {} and max {}",
-                    seats.min, seats.max
-                ),
-            );
-        }
+    if let Some(seats) = &plan.seats
+        && (seats.min == 0 || seats.min > seats.max || seats.max > MAX_AMOUNT)
+    {
+        report(
+            field("seats"),
+            format!(
+                "seats must satisfy 1 ≤ min ≤ max ≤ 2^53 − 1, found min {} and max {}",
+                seats.min, seats.max
+            ),
+        );
     }
     // At the most seats, a year of the plan and a month of its credits must
     // stay within 2^53 − 1, so no offer or estimate has to saturate.
