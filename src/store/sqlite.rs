@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// Most jobs committed in one transaction.
 pub const MAX_BATCH: usize = 512;
@@ -214,8 +215,66 @@ impl Store for SqliteStore {
     }
 }
 
+/// What the writer thread did, logged when the store closes (level info,
+/// target `genprice::store::stats`): how it spent its time and how large
+/// its batches were. `scripts/bench-serve` reads it to say what bounds the
+/// write rate.
+#[derive(Debug, Default)]
+struct WriterStats {
+    batches: u64,
+    jobs: u64,
+    max_batch: usize,
+    /// Batches of 1, 2–4, 5–16, 17–64, 65 and more jobs.
+    sizes: [u64; 5],
+    /// In `BEGIN IMMEDIATE`.
+    begin: Duration,
+    /// Running jobs, their savepoints included.
+    run: Duration,
+    /// In `COMMIT`: writing the WAL and the fsync.
+    commit: Duration,
+    /// Answering the jobs of committed batches.
+    deliver: Duration,
+}
+
+impl WriterStats {
+    fn count(&mut self, size: usize) {
+        self.batches += 1;
+        self.jobs += size as u64;
+        self.max_batch = self.max_batch.max(size);
+        let bucket = match size {
+            0..=1 => 0,
+            2..=4 => 1,
+            5..=16 => 2,
+            17..=64 => 3,
+            _ => 4,
+        };
+        if let Some(n) = self.sizes.get_mut(bucket) {
+            *n += 1;
+        }
+    }
+
+    fn log(&self, wall: Duration) {
+        let ms = |d: Duration| d.as_millis();
+        tracing::info!(
+            target: "genprice::store::stats",
+            wall_ms = ms(wall),
+            batches = self.batches,
+            jobs = self.jobs,
+            max_batch = self.max_batch,
+            sizes = ?self.sizes,
+            begin_ms = ms(self.begin),
+            run_ms = ms(self.run),
+            commit_ms = ms(self.commit),
+            deliver_ms = ms(self.deliver),
+            "writer stats"
+        );
+    }
+}
+
 /// The writer: batches jobs into one durable transaction each.
 fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
+    let started = Instant::now();
+    let mut stats = WriterStats::default();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -224,7 +283,10 @@ fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match run_batch(&mut conn, batch) {
+        stats.count(batch.len());
+        let outcome = run_batch(&mut conn, batch, &mut stats);
+        let delivering = Instant::now();
+        match outcome {
             Ok(delivers) => {
                 for deliver in delivers {
                     deliver(Ok(()));
@@ -236,7 +298,9 @@ fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
                 }
             }
         }
+        stats.deliver += delivering.elapsed();
     }
+    stats.log(started.elapsed());
     // The channel is closed: checkpoint the WAL into the database file.
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
     let _ = conn.close();
@@ -244,11 +308,14 @@ fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
 
 type Batch = Result<Vec<Deliver>, (StoreError, Vec<Deliver>)>;
 
-fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Batch {
+fn run_batch(conn: &mut Connection, batch: Vec<Job>, stats: &mut WriterStats) -> Batch {
+    let begun = Instant::now();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         // Nothing ran: answer each job with the error, without running it.
         return Err((sql(e), Vec::new()));
     }
+    let running = Instant::now();
+    stats.begin += running - begun;
     let mut delivers = Vec::with_capacity(batch.len());
     for job in batch {
         if let Err(e) = conn.execute_batch("SAVEPOINT job") {
@@ -267,7 +334,11 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Batch {
             return Err((sql(e), delivers));
         }
     }
-    match conn.execute_batch("COMMIT") {
+    let committing = Instant::now();
+    stats.run += committing - running;
+    let committed = conn.execute_batch("COMMIT");
+    stats.commit += committing.elapsed();
+    match committed {
         Ok(()) => Ok(delivers),
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
