@@ -58,8 +58,9 @@ fn catalog() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/serve/catalog.toml")
 }
 
-/// Single-row durable transactions per second, and the mean `COMMIT` time.
-fn raw_sqlite(path: &Path, time: Duration) -> (f64, Duration, u64) {
+/// Single-row durable transactions per second, the mean `COMMIT` time, the
+/// count, and bytes written to storage per transaction.
+fn raw_sqlite(path: &Path, time: Duration) -> (f64, Duration, u64, u64) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -70,6 +71,7 @@ fn raw_sqlite(path: &Path, time: Duration) -> (f64, Duration, u64) {
     )
     .unwrap();
     let mut insert = conn.prepare("INSERT INTO t (v) VALUES (?1)").unwrap();
+    let written = write_bytes("/proc/self/io");
     let started = Instant::now();
     let mut commit = Duration::ZERO;
     let mut n: u64 = 0;
@@ -88,6 +90,7 @@ fn raw_sqlite(path: &Path, time: Duration) -> (f64, Duration, u64) {
         n as f64 / elapsed.as_secs_f64(),
         commit / u32::try_from(n.max(1)).unwrap(),
         n,
+        (write_bytes("/proc/self/io") - written) / n.max(1),
     )
 }
 
@@ -137,6 +140,7 @@ impl Server {
 
     /// SIGTERM, wait, and the writer's stats from the log.
     fn stop(mut self) -> Option<WriterStats> {
+        let written = write_bytes(&format!("/proc/{}/io", self.child.id()));
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
@@ -150,7 +154,10 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         let _ = self.child.wait();
-        WriterStats::parse(&std::fs::read_to_string(&self.log).unwrap_or_default())
+        WriterStats::parse(&std::fs::read_to_string(&self.log).unwrap_or_default()).map(|mut s| {
+            s.written = written;
+            s
+        })
     }
 }
 
@@ -171,6 +178,19 @@ struct WriterStats {
     run_ms: u64,
     commit_ms: u64,
     wall_ms: u64,
+    /// Bytes the server process sent to storage (`/proc/PID/io`), setup
+    /// included, its last checkpoint not.
+    written: u64,
+}
+
+/// `write_bytes` of a `/proc/…/io` file (0 where there is none).
+fn write_bytes(io: &str) -> u64 {
+    std::fs::read_to_string(io)
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("write_bytes: "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 impl WriterStats {
@@ -196,6 +216,7 @@ impl WriterStats {
             run_ms: field("run_ms"),
             commit_ms: field("commit_ms"),
             wall_ms: field("wall_ms"),
+            written: 0,
         })
     }
 }
@@ -432,7 +453,7 @@ fn main() {
     };
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-serve");
     std::fs::create_dir_all(&dir).unwrap();
-    let (raw, raw_commit, raw_n) = raw_sqlite(&dir.join("raw.db"), plan.raw);
+    let (raw, raw_commit, raw_n, raw_bytes) = raw_sqlite(&dir.join("raw.db"), plan.raw);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -454,18 +475,19 @@ fn main() {
     );
     println!(
         "raw SQLite, WAL + synchronous=FULL, BEGIN IMMEDIATE; INSERT; COMMIT: {raw:.0} tx/s \
-         ({raw_n} in {:.1} s, mean COMMIT {:.3} ms)",
+         ({raw_n} in {:.1} s, mean COMMIT {:.3} ms, {:.1} KiB written per transaction)",
         plan.raw.as_secs_f64(),
-        ms(raw_commit)
+        ms(raw_commit),
+        raw_bytes as f64 / 1024.0
     );
     println!();
     println!(
-        "| concurrency | pairs/s | durable writes/s | % of raw | p50 pair ms | p99 pair ms | jobs/batch | max batch | batch sizes 1,2-4,5-16,17-64,65+ | writer run % | writer commit % | commit ms/batch |"
+        "| concurrency | pairs/s | durable writes/s | % of raw | p50 pair ms | p99 pair ms | jobs/batch | max batch | batch sizes 1,2-4,5-16,17-64,65+ | writer run % | writer commit % | commit ms/batch | KiB written/job |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|");
     for level in &levels {
         let rate = level.pairs as f64 / level.seconds;
-        let (per_batch, max_batch, sizes, run, commit, commit_each) = match &level.stats {
+        let (per_batch, max_batch, sizes, run, commit, commit_each, bytes) = match &level.stats {
             Some(s) if s.batches > 0 && s.wall_ms > 0 => (
                 format!("{:.1}", s.jobs as f64 / s.batches as f64),
                 s.max_batch.to_string(),
@@ -473,11 +495,12 @@ fn main() {
                 format!("{:.0}", 100.0 * s.run_ms as f64 / s.wall_ms as f64),
                 format!("{:.0}", 100.0 * s.commit_ms as f64 / s.wall_ms as f64),
                 format!("{:.3}", s.commit_ms as f64 / s.batches as f64),
+                format!("{:.1}", s.written as f64 / 1024.0 / s.jobs.max(1) as f64),
             ),
             _ => Default::default(),
         };
         println!(
-            "| {} | {rate:.0} | {:.0} | {:.0} % | {:.2} | {:.2} | {per_batch} | {max_batch} | {sizes} | {run} | {commit} | {commit_each} |",
+            "| {} | {rate:.0} | {:.0} | {:.0} % | {:.2} | {:.2} | {per_batch} | {max_batch} | {sizes} | {run} | {commit} | {commit_each} | {bytes} |",
             level.concurrency,
             2.0 * rate,
             100.0 * rate / raw,
