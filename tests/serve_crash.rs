@@ -579,8 +579,8 @@ async fn kill_9_under_load_loses_nothing_and_charges_no_key_twice() {
     let model = run.model.lock().unwrap().charges.clone();
     let granted = run.model.lock().unwrap().granted.clone();
     // Every acknowledged charge exists, once, as acknowledged or later.
-    let mut expect_spent = vec![0u64; ACCOUNTS];
-    let mut expect_held = vec![0u64; ACCOUNTS];
+    let mut expect_spent = [0u64; ACCOUNTS];
+    let mut expect_held = [0u64; ACCOUNTS];
     let mut counts = BTreeMap::<String, usize>::new();
     for (id, charge) in &model {
         let account = account_id(charge.account);
