@@ -8,6 +8,9 @@
 //! one fsync for the batch. Reads run on their own connections and threads,
 //! each in a read transaction (a consistent snapshot under WAL).
 //!
+//! A checkpointer thread copies the WAL into the database file on its own
+//! connection, so that copy is not paid inside a batch's `COMMIT`.
+//!
 //! The schema is versioned with `PRAGMA user_version` and migrated at open.
 
 use super::{Deliver, Job, Store, StoreError, StoreResult};
@@ -16,12 +19,25 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 /// Most jobs committed in one transaction.
 pub const MAX_BATCH: usize = 512;
 
 /// Reader threads (and connections).
 const READERS: usize = 4;
+
+/// How often the checkpointer copies the WAL into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+/// The writer's page cache, in KiB. SQLite's default (2 MiB) misses on
+/// the random leaves (charge ids, idempotency keys) of a database of any
+/// size, and each miss is a `pread` inside the batch.
+const WRITER_CACHE_KIB: u32 = 65_536;
+
+/// The writer's own automatic checkpoint, a backstop for a checkpointer
+/// that falls behind: WAL pages (of 4 KiB) before a commit checkpoints.
+const BACKSTOP_PAGES: u32 = 16_384;
 
 /// The pragmas every connection runs: durability first.
 const PRAGMAS: &str = "PRAGMA journal_mode = WAL;
@@ -134,6 +150,7 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 pub struct SqliteStore {
     writes: Mutex<Option<Sender<Job>>>,
     reads: Mutex<Option<Sender<Job>>>,
+    checkpoints: Mutex<Option<Sender<()>>>,
     threads: Mutex<Vec<JoinHandle<()>>>,
     path: PathBuf,
 }
@@ -144,6 +161,16 @@ impl SqliteStore {
     pub fn open(path: &Path) -> StoreResult<Arc<SqliteStore>> {
         let mut writer = connect(path)?;
         migrate(&mut writer)?;
+        // Checkpoints run on their own thread, not inside the writer's
+        // COMMIT (see `checkpoint_loop`); the writer's own is a backstop.
+        writer
+            .execute_batch(&format!(
+                "PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES};
+                 PRAGMA journal_size_limit = {};
+                 PRAGMA cache_size = -{WRITER_CACHE_KIB};",
+                u64::from(BACKSTOP_PAGES) * 4096
+            ))
+            .map_err(sql)?;
         let (write_send, write_receive) = channel::<Job>();
         let (read_send, read_receive) = channel::<Job>();
         let mut threads = Vec::new();
@@ -152,6 +179,14 @@ impl SqliteStore {
                 .name("genprice-writer".into())
                 .spawn(move || write_loop(writer, &write_receive))
                 .map_err(|e| StoreError::new(format!("cannot start the writer: {e}")))?,
+        );
+        let (checkpoint_send, checkpoint_receive) = channel::<()>();
+        let checkpointer = connect(path)?;
+        threads.push(
+            std::thread::Builder::new()
+                .name("genprice-checkpoint".into())
+                .spawn(move || checkpoint_loop(&checkpointer, &checkpoint_receive))
+                .map_err(|e| StoreError::new(format!("cannot start the checkpointer: {e}")))?,
         );
         let shared = Arc::new(Mutex::new(read_receive));
         for i in 0..READERS {
@@ -167,6 +202,7 @@ impl SqliteStore {
         Ok(Arc::new(SqliteStore {
             writes: Mutex::new(Some(write_send)),
             reads: Mutex::new(Some(read_send)),
+            checkpoints: Mutex::new(Some(checkpoint_send)),
             threads: Mutex::new(threads),
             path: path.to_path_buf(),
         }))
@@ -203,6 +239,9 @@ impl Store for SqliteStore {
         if let Ok(mut r) = self.reads.lock() {
             r.take();
         }
+        if let Ok(mut c) = self.checkpoints.lock() {
+            c.take();
+        }
         let threads = self
             .threads
             .lock()
@@ -214,8 +253,66 @@ impl Store for SqliteStore {
     }
 }
 
+/// What the writer thread did, logged when the store closes (level info,
+/// target `genprice::store::stats`): how it spent its time and how large
+/// its batches were. `scripts/bench-serve` reads it to say what bounds the
+/// write rate.
+#[derive(Debug, Default)]
+struct WriterStats {
+    batches: u64,
+    jobs: u64,
+    max_batch: usize,
+    /// Batches of 1, 2–4, 5–16, 17–64, 65 and more jobs.
+    sizes: [u64; 5],
+    /// In `BEGIN IMMEDIATE`.
+    begin: Duration,
+    /// Running jobs, their savepoints included.
+    run: Duration,
+    /// In `COMMIT`: writing the WAL and the fsync.
+    commit: Duration,
+    /// Answering the jobs of committed batches.
+    deliver: Duration,
+}
+
+impl WriterStats {
+    fn count(&mut self, size: usize) {
+        self.batches += 1;
+        self.jobs += size as u64;
+        self.max_batch = self.max_batch.max(size);
+        let bucket = match size {
+            0..=1 => 0,
+            2..=4 => 1,
+            5..=16 => 2,
+            17..=64 => 3,
+            _ => 4,
+        };
+        if let Some(n) = self.sizes.get_mut(bucket) {
+            *n += 1;
+        }
+    }
+
+    fn log(&self, wall: Duration) {
+        let ms = |d: Duration| d.as_millis();
+        tracing::info!(
+            target: "genprice::store::stats",
+            wall_ms = ms(wall),
+            batches = self.batches,
+            jobs = self.jobs,
+            max_batch = self.max_batch,
+            sizes = ?self.sizes,
+            begin_ms = ms(self.begin),
+            run_ms = ms(self.run),
+            commit_ms = ms(self.commit),
+            deliver_ms = ms(self.deliver),
+            "writer stats"
+        );
+    }
+}
+
 /// The writer: batches jobs into one durable transaction each.
 fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
+    let started = Instant::now();
+    let mut stats = WriterStats::default();
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -224,7 +321,10 @@ fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match run_batch(&mut conn, batch) {
+        stats.count(batch.len());
+        let outcome = run_batch(&mut conn, batch, &mut stats);
+        let delivering = Instant::now();
+        match outcome {
             Ok(delivers) => {
                 for deliver in delivers {
                     deliver(Ok(()));
@@ -236,7 +336,9 @@ fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
                 }
             }
         }
+        stats.deliver += delivering.elapsed();
     }
+    stats.log(started.elapsed());
     // The channel is closed: checkpoint the WAL into the database file.
     let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
     let _ = conn.close();
@@ -244,11 +346,14 @@ fn write_loop(mut conn: Connection, jobs: &Receiver<Job>) {
 
 type Batch = Result<Vec<Deliver>, (StoreError, Vec<Deliver>)>;
 
-fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Batch {
+fn run_batch(conn: &mut Connection, batch: Vec<Job>, stats: &mut WriterStats) -> Batch {
+    let begun = Instant::now();
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         // Nothing ran: answer each job with the error, without running it.
         return Err((sql(e), Vec::new()));
     }
+    let running = Instant::now();
+    stats.begin += running - begun;
     let mut delivers = Vec::with_capacity(batch.len());
     for job in batch {
         if let Err(e) = conn.execute_batch("SAVEPOINT job") {
@@ -267,11 +372,35 @@ fn run_batch(conn: &mut Connection, batch: Vec<Job>) -> Batch {
             return Err((sql(e), delivers));
         }
     }
-    match conn.execute_batch("COMMIT") {
+    let committing = Instant::now();
+    stats.run += committing - running;
+    let committed = conn.execute_batch("COMMIT");
+    stats.commit += committing.elapsed();
+    match committed {
         Ok(()) => Ok(delivers),
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             Err((sql(e), delivers))
+        }
+    }
+}
+
+/// The checkpointer: every [`CHECKPOINT_EVERY`], a passive checkpoint on
+/// its own connection copies committed WAL pages into the database file
+/// and syncs it, while the writer goes on committing (in WAL mode a
+/// checkpoint does not take the write lock). Left to the writer's
+/// automatic checkpoint, that copy and its fsync ran inside a `COMMIT`,
+/// holding up every job of the batch. Durability is unchanged: a commit
+/// is durable once its WAL frames are synced, checkpointed or not. Stops
+/// when its channel closes.
+fn checkpoint_loop(conn: &Connection, stop: &Receiver<()>) {
+    loop {
+        match stop.recv_timeout(CHECKPOINT_EVERY) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "checkpoint failed (the next one retries)");
         }
     }
 }
