@@ -9,7 +9,7 @@
 //!    stored response, the same key and another request is
 //!    `idempotency_conflict`;
 //! 2. loads the account row and rebuilds its wallet from the stored
-//!    [`Snapshot`](crate::wallet::Snapshot) — the live state only;
+//!    [`Snapshot`] — the live state only;
 //! 3. refills the plan's allowances due for the current period
 //!    ([`refill`]);
 //! 4. applies the core operation (a hold, a settle …);
