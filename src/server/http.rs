@@ -47,8 +47,10 @@ pub fn reply(reply: Reply) -> Response<Body> {
 }
 
 /// Reads a JSON request body: `application/json` (415 otherwise), at most
-/// [`MAX_BODY`] bytes (413), sent within [`BODY_TIMEOUT`] (408), valid
-/// JSON (400 `invalid_json`). An empty body without a content type is
+/// [`MAX_BODY`] bytes (413: tower-http's `RequestBodyLimitLayer` refuses a
+/// longer declared length before the handler runs, and limits the body
+/// read here), sent within [`BODY_TIMEOUT`] (408), valid JSON (400
+/// `invalid_json`). An empty body without a content type is
 /// `{}` (for `settle` and `release`, whose fields are all optional).
 pub async fn json_body(headers: &HeaderMap, body: Body) -> Result<(Value, Bytes), ApiError> {
     let read = tokio::time::timeout(BODY_TIMEOUT, axum::body::to_bytes(body, MAX_BODY)).await;

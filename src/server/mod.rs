@@ -28,6 +28,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tower::ServiceBuilder;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
@@ -176,7 +177,9 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::map_response(|r| async move { http::with_error_body(r) }))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
-        .service(routes::router(Arc::clone(&app)));
+        .service(
+            routes::router(Arc::clone(&app)).layer(RequestBodyLimitLayer::new(http::MAX_BODY)),
+        );
 
     let sweeper = tokio::spawn(sweep(Arc::clone(&app), config.sweep_every));
     let Signals { hangup, terminate } = signals;
