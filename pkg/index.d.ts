@@ -3,7 +3,7 @@
 // declares what the small entry modules add.
 import type { Catalog, ErrorCode } from "./web/genprice.js";
 
-export { Engine } from "./web/genprice.js";
+export { Engine, Pricer } from "./web/genprice.js";
 export type {
   Catalog,
   CatalogRef,
@@ -24,6 +24,7 @@ export type {
   RequestSpec,
   Rounding,
   Studio,
+  TotalResult,
 } from "./web/genprice.js";
 
 import type { Engine } from "./web/genprice.js";

@@ -1,7 +1,7 @@
 // genprice for browsers and bundlers (and plain <script type="module">).
 // Loads the WebAssembly module once, with top-level await, so `Engine` is
 // ready as soon as this module is imported. No pricing logic lives here.
-import init, { Engine } from "./web/genprice.js";
+import init, { Engine, Pricer } from "./web/genprice.js";
 import defaultCatalog from "./catalog.js";
 
 await init();
@@ -14,4 +14,4 @@ export function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-export { Engine, defaultCatalog };
+export { Engine, Pricer, defaultCatalog };

@@ -2,7 +2,7 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { Engine } = require("./node/genprice.js");
+const { Engine, Pricer } = require("./node/genprice.js");
 const defaultCatalog = require("./catalog.cjs");
 
 /**
@@ -12,4 +12,4 @@ export function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-export { Engine, defaultCatalog };
+export { Engine, Pricer, defaultCatalog };

@@ -2,7 +2,7 @@
 // generated from the Rust types (wallet/web/genprice.d.ts).
 import type { Catalog, Engine } from "./wallet/web/genprice.js";
 
-export { Engine, Wallet } from "./wallet/web/genprice.js";
+export { Engine, Pricer, Wallet } from "./wallet/web/genprice.js";
 export type * from "./wallet/web/genprice.js";
 
 /** The catalog bundled into this build (pricing.toml), plans included. */

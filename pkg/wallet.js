@@ -2,7 +2,7 @@
 // entitlements, the insufficient-credits answer, the estimator) and the
 // credit wallet, in a second wasm module so pages that only show prices
 // never load it. No wallet or pricing logic lives here.
-import init, { Engine, Wallet } from "./wallet/web/genprice.js";
+import init, { Engine, Pricer, Wallet } from "./wallet/web/genprice.js";
 import defaultCatalog from "./catalog.js";
 
 await init();
@@ -12,4 +12,4 @@ export function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-export { Engine, Wallet, defaultCatalog };
+export { Engine, Pricer, Wallet, defaultCatalog };

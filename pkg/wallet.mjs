@@ -2,7 +2,7 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { Engine, Wallet } = require("./wallet/node/genprice.js");
+const { Engine, Pricer, Wallet } = require("./wallet/node/genprice.js");
 const defaultCatalog = require("./catalog.cjs");
 
 /** A full engine for `catalog`, by default the bundled one. */
@@ -10,4 +10,4 @@ export function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-export { Engine, Wallet, defaultCatalog };
+export { Engine, Pricer, Wallet, defaultCatalog };

@@ -59,8 +59,14 @@ function medianNs(fn, rounds = 41, calls = 2000) {
 let sink = 0;
 const quoteNs = medianNs(() => { sink += engine.quote(request).total; });
 const handNs = medianNs(() => { sink += handQuote(request); }, 41, 200000);
+const totalNs = medianNs(() => { sink += engine.total(request); });
+const { seconds, ...base } = request;
+const pricer = engine.pricer(base);
+if (pricer.total(seconds, 1) !== handQuote(request)) throw new Error("pricer disagrees: fix the report");
+const pricerNs = medianNs(() => { sink += pricer.total(seconds, 1); }, 41, 200000);
 const batch = Array.from({ length: 1000 }, () => request);
 const batchNs = medianNs(() => { sink += engine.quoteMany(batch).length; }, 15, 5) / batch.length;
+const totalsNs = medianNs(() => { sink += engine.totals(batch).length; }, 15, 5) / batch.length;
 
 // Cold start in a fresh process: compile + instantiate the module, load the
 // catalog, first quote.
@@ -84,7 +90,10 @@ console.log(`| figure | value |
 | bundled catalog (catalog.js) | ${kb(catalog.raw)} raw, ${kb(catalog.gzip)} gzip |
 | engine.quote(), single item, median | ${(quoteNs / 1000).toFixed(2)} µs |
 | hand-written JS over the same table, median | ${handNs.toFixed(0)} ns (ratio ${(quoteNs / handNs).toFixed(0)}×) |
+| engine.total(), single item, median | ${(totalNs / 1000).toFixed(2)} µs (ratio ${(totalNs / handNs).toFixed(0)}×) |
+| pricer.total(seconds, outputs), median | ${pricerNs.toFixed(0)} ns (ratio ${(pricerNs / handNs).toFixed(1)}×) |
 | engine.quoteMany(), 1,000 items | ${batchNs.toFixed(0)} ns per item |
+| engine.totals(), 1,000 items | ${totalsNs.toFixed(0)} ns per item |
 | cold start: load module (compile + instantiate) | ${c.load.toFixed(1)} ms |
 | cold start: new Engine(bundled catalog) | ${c.engine.toFixed(2)} ms |
 | cold start: first quote | ${c.first.toFixed(2)} ms |`);

@@ -5,6 +5,7 @@ import {
   createEngine,
   defaultCatalog,
   Engine,
+  Pricer,
   type Catalog,
   type ErrorCode,
   type GenpriceError,
@@ -13,6 +14,7 @@ import {
   type Quote,
   type QuoteResult,
   type RequestSpec,
+  type TotalResult,
 } from "../../../pkg/index.js";
 
 const engine: Engine = createEngine(defaultCatalog);
@@ -34,6 +36,23 @@ for (const result of results) {
     console.log(result.total.toFixed(0), result.display);
   }
 }
+
+// The numeric fast path: a number, a pricer for a slider, a batch of totals.
+const justTotal: number = engine.total(request);
+const pricer: Pricer = engine.pricer({ product: "video/veo-3", resolution: "1080p", options: { audio: "on" } });
+const sliderTotal: number = pricer.total(8, 2);
+const withDefaults: number = pricer.total(undefined) + pricer.total(null, 1) + pricer.total(8);
+const pricedWith: string = pricer.fingerprint;
+const totals: TotalResult[] = engine.totals([request, { product: "nope" }]);
+for (const t of totals) {
+  if (typeof t === "number") console.log(t.toFixed(0));
+  else console.log(t.error.code, t.error.path);
+}
+// @ts-expect-error a pricer takes plain numbers
+pricer.total("8");
+// @ts-expect-error a pricer prices one item, not a scene
+engine.pricer({ items: [request] });
+console.log(justTotal, sliderTotal, withDefaults, pricedWith);
 
 const catalog: Catalog = engine.catalog();
 const videos: Product[] = catalog.products.filter((p) => p.studio === "video");
