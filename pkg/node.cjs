@@ -11,4 +11,7 @@ function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-module.exports = { Engine, Pricer, defaultCatalog, createEngine };
+/** Node loads the module synchronously on require: resolves at once (the browser build's `load`). */
+async function load() {}
+
+module.exports = { Engine, Pricer, defaultCatalog, createEngine, load };

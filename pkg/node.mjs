@@ -12,4 +12,7 @@ export function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
+/** Node loads the module synchronously on import: resolves at once (the browser build's `load`). */
+export async function load() {}
+
 export { Engine, Pricer, defaultCatalog };

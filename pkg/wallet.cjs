@@ -9,4 +9,7 @@ function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-module.exports = { Engine, Pricer, Wallet, createEngine, defaultCatalog };
+/** Node loads the module synchronously on require: resolves at once. */
+async function load() {}
+
+module.exports = { Engine, Pricer, Wallet, createEngine, defaultCatalog, load };

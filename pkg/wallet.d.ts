@@ -10,3 +10,6 @@ export declare const defaultCatalog: Catalog;
 
 /** A full engine for `catalog`, by default {@link defaultCatalog}. */
 export declare function createEngine(catalog?: Catalog): Engine;
+
+/** Loads the full WebAssembly module (see `load` in the main entry). */
+export declare function load(options?: { wasm?: import("./index.js").WasmSource }): Promise<void>;

@@ -10,4 +10,7 @@ export function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
+/** Node loads the module synchronously on import: resolves at once. */
+export async function load() {}
+
 export { Engine, Pricer, Wallet, defaultCatalog };

@@ -4,6 +4,7 @@
 import {
   createEngine,
   defaultCatalog,
+  load,
   Engine,
   Pricer,
   type Catalog,
@@ -15,7 +16,15 @@ import {
   type QuoteResult,
   type RequestSpec,
   type TotalResult,
+  type WasmSource,
 } from "../../../pkg/index.js";
+
+// Explicit loading: a URL, a Response, bytes or a compiled module.
+const sources: WasmSource[] = ["/genprice_bg.wasm", new URL("https://cdn.example.com/g.wasm"), fetch("/g.wasm"), new Uint8Array(8)];
+await load({ wasm: sources[0] }).catch((e: unknown) => console.log(e));
+await load();
+// @ts-expect-error the source goes in an options object
+load("/genprice_bg.wasm");
 
 const engine: Engine = createEngine(defaultCatalog);
 const request: RequestSpec = { product: "video/veo-3", seconds: 8, resolution: "1080p", options: { audio: "on" } };
