@@ -1,7 +1,7 @@
 // genprice for Node.js CommonJS (require).
 "use strict";
 
-const { Engine } = require("./node/genprice.js");
+const { Engine, Pricer } = require("./node/genprice.js");
 const defaultCatalog = require("./catalog.cjs");
 
 /**
@@ -11,4 +11,7 @@ function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-module.exports = { Engine, defaultCatalog, createEngine };
+/** Node loads the module synchronously on require: resolves at once (the browser build's `load`). */
+async function load() {}
+
+module.exports = { Engine, Pricer, defaultCatalog, createEngine, load };

@@ -2,7 +2,7 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { Engine } = require("./node/genprice.js");
+const { Engine, Pricer } = require("./node/genprice.js");
 const defaultCatalog = require("./catalog.cjs");
 
 /**
@@ -12,4 +12,7 @@ export function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-export { Engine, defaultCatalog };
+/** Node loads the module synchronously on import: resolves at once (the browser build's `load`). */
+export async function load() {}
+
+export { Engine, Pricer, defaultCatalog };

@@ -1,7 +1,7 @@
 // genprice/wallet for Node.js CommonJS (require): the full engine and the wallet.
 "use strict";
 
-const { Engine, Wallet } = require("./wallet/node/genprice.js");
+const { Engine, Pricer, Wallet } = require("./wallet/node/genprice.js");
 const defaultCatalog = require("./catalog.cjs");
 
 /** A full engine for `catalog`, by default the bundled one. */
@@ -9,4 +9,7 @@ function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-module.exports = { Engine, Wallet, createEngine, defaultCatalog };
+/** Node loads the module synchronously on require: resolves at once. */
+async function load() {}
+
+module.exports = { Engine, Pricer, Wallet, createEngine, defaultCatalog, load };

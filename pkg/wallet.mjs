@@ -2,7 +2,7 @@
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { Engine, Wallet } = require("./wallet/node/genprice.js");
+const { Engine, Pricer, Wallet } = require("./wallet/node/genprice.js");
 const defaultCatalog = require("./catalog.cjs");
 
 /** A full engine for `catalog`, by default the bundled one. */
@@ -10,4 +10,7 @@ export function createEngine(catalog = defaultCatalog) {
   return new Engine(catalog);
 }
 
-export { Engine, Wallet, defaultCatalog };
+/** Node loads the module synchronously on import: resolves at once. */
+export async function load() {}
+
+export { Engine, Pricer, Wallet, defaultCatalog };

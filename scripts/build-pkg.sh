@@ -24,7 +24,11 @@ build_module() {
     local out=$dir/${target%js}
     wasm-bindgen --target "$target" --out-dir "$out" --out-name genprice "$wasm"
     # The features Rust enables by default for wasm32 (wasm-opt must know them).
-    npx --no-install wasm-opt -Oz --strip-debug --strip-producers \
+    # --low-memory-unused: rustc links wasm32 stack-first (the stack is the
+    # first 1 MiB, growing down; data starts at 1 MiB), so the lowest 1 KiB is
+    # only reached by a stack about to overflow; wasm-opt may then fold
+    # constant offsets into loads and stores (~550 bytes gzipped).
+    npx --no-install wasm-opt -Oz --low-memory-unused --strip-debug --strip-producers \
       --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
       --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue \
       "$out/genprice_bg.wasm" -o "$out/genprice_bg.wasm"

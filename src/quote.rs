@@ -159,12 +159,7 @@ pub fn quote(catalog: &Catalog, request: &Request) -> Result<Quote, QuoteError> 
     let mut total: u64 = 0;
     for (index, item) in request.items.iter().enumerate() {
         let line = price_item(catalog, item, request, index)?;
-        total = total
-            .checked_add(line.amount)
-            .filter(|t| *t <= MAX_AMOUNT)
-            .ok_or_else(|| {
-                QuoteError::new(ErrorCode::AmountOverflow, "the total exceeds 2^53 - 1")
-            })?;
+        total = add_to_total(total, line.amount)?;
         lines.push(line);
     }
     Ok(Quote {
@@ -177,8 +172,31 @@ pub fn quote(catalog: &Catalog, request: &Request) -> Result<Quote, QuoteError> 
     })
 }
 
+/// Prices `request` like [`quote`] and returns only its total: exactly
+/// `quote(catalog, request)?.total`, with the same errors, without writing
+/// the lines' explanations (the fast path of a live preview).
+pub fn total(catalog: &Catalog, request: &Request) -> Result<u64, QuoteError> {
+    let mut total: u64 = 0;
+    for (index, item) in request.items.iter().enumerate() {
+        let path = |field: &str| format!("{}{field}", request.prefix(index));
+        let (_, _, _, amount) = item_amount(catalog, item, &path)?;
+        total = add_to_total(total, amount.amount)?;
+    }
+    Ok(total)
+}
+
+/// `total + amount`, or `amount_overflow` past 2^53 − 1.
+fn add_to_total(total: u64, amount: u64) -> Result<u64, QuoteError> {
+    total
+        .checked_add(amount)
+        .filter(|t| *t <= MAX_AMOUNT)
+        .ok_or_else(|| QuoteError::new(ErrorCode::AmountOverflow, "the total exceeds 2^53 - 1"))
+}
+
 /// Prices item `index` of `request` as one line; error paths carry the
-/// item's prefix (`items[3].`) when the request is a scene.
+/// item's prefix (`items[3].`) when the request is a scene. The checks run
+/// in one order (product, quantity, outputs, resolution and options, then
+/// the arithmetic), which [`total`] and [`Pricer`] repeat.
 fn price_item(
     catalog: &Catalog,
     item: &Item,
@@ -186,7 +204,57 @@ fn price_item(
     index: usize,
 ) -> Result<Line, QuoteError> {
     let path = |field: &str| format!("{}{field}", request.prefix(index));
-    let product = catalog.product(&item.product).ok_or_else(|| {
+    let (product, quantity, factors, amount) = item_amount(catalog, item, &path)?;
+    let rounding = catalog.spec().rounding;
+    Ok(Line {
+        product: Arc::clone(&product.id),
+        studio: product.studio,
+        tier: Arc::clone(&product.tier),
+        meter: product.meter,
+        quantity,
+        outputs: amount.outputs,
+        units: amount.units,
+        price: product.price,
+        per: product.per,
+        factors,
+        exact: format_scaled(amount.numerator, amount.exponent, 0),
+        rounding,
+        rounded: amount.rounded,
+        minimum: product.minimum,
+        minimum_applied: amount.rounded < product.minimum,
+        amount: amount.amount,
+    })
+}
+
+/// What [`quote`] and [`total`] both need of one item: its product,
+/// metered quantity, factors and amount, after every check in order.
+fn item_amount<'c>(
+    catalog: &'c Catalog,
+    item: &Item,
+    path: &dyn Fn(&str) -> String,
+) -> Result<(&'c Product, u64, Vec<Factor>, Amount), QuoteError> {
+    let product = find_product(catalog, item, path)?;
+    let quantity = metered_quantity(product, item, path)?;
+    let outputs = item.outputs.unwrap_or(product.outputs.default);
+    let factors = factors(catalog, product, item, path);
+    let amount = amount(
+        catalog.spec().rounding,
+        product,
+        quantity,
+        outputs,
+        factors.as_deref(),
+        path,
+    )?;
+    Ok((product, quantity, factors?, amount))
+}
+
+/// The item's product, or `unknown_product` with the nearest names.
+fn find_product<'c>(
+    catalog: &'c Catalog,
+    item: &Item,
+    path: &dyn Fn(&str) -> String,
+) -> Result<&'c Product, QuoteError> {
+    catalog.product(&item.product).ok_or_else(|| {
         let mut near = Nearest::new(&item.product);
         for product in catalog.products() {
             near.offer(&product.id);
@@ -201,9 +269,15 @@ fn price_item(
             ),
         )
         .suggesting(near)
-    })?;
-    let quantity = metered_quantity(product, item, &path)?;
-    let outputs = item.outputs.unwrap_or(product.outputs.default);
+    })
+}
+
+/// `invalid_quantity` for no outputs, `too_many_outputs` above the product's maximum.
+fn check_outputs(
+    product: &Product,
+    outputs: u64,
+    path: &dyn Fn(&str) -> String,
+) -> Result<(), QuoteError> {
     if outputs == 0 {
         return Err(QuoteError::at(
             ErrorCode::InvalidQuantity,
@@ -221,7 +295,33 @@ fn price_item(
             ),
         ));
     }
-    let factors = factors(catalog, product, item, &path)?;
+    Ok(())
+}
+
+/// The numbers of one line: its units, exact amount, rounded amount and
+/// what it costs after the minimum.
+struct Amount {
+    outputs: u64,
+    units: u64,
+    numerator: u128,
+    exponent: u32,
+    rounded: u64,
+    amount: u64,
+}
+
+/// `quantity × outputs` priced with `factors`, rounded once by `rounding`,
+/// then raised to the product's minimum; `amount_overflow` past 2^53 − 1.
+/// Checks `outputs` first, then whether the factors could be found.
+fn amount(
+    rounding: Rounding,
+    product: &Product,
+    quantity: u64,
+    outputs: u64,
+    factors: Result<&[Factor], &QuoteError>,
+    path: &dyn Fn(&str) -> String,
+) -> Result<Amount, QuoteError> {
+    check_outputs(product, outputs, path)?;
+    let factors = factors.map_err(Clone::clone)?;
     let units = quantity
         .checked_mul(outputs)
         .filter(|u| *u <= MAX_AMOUNT)
@@ -232,41 +332,28 @@ fn price_item(
                 "quantity × outputs exceeds 2^53 - 1",
             )
         })?;
-
     let (numerator, exponent) =
-        exact_amount(product, units, &factors).ok_or_else(|| overflow(&path, product))?;
+        exact_amount(product, units, factors).ok_or_else(|| overflow(path, product))?;
     let denominator = POW10
         .get(exponent as usize)
         .copied()
-        .ok_or_else(|| overflow(&path, product))?;
-    let rounding = catalog.spec().rounding;
+        .ok_or_else(|| overflow(path, product))?;
     let rounded = rounding
         .apply(numerator, denominator)
         .and_then(|r| u64::try_from(r).ok())
         .filter(|r| *r <= MAX_AMOUNT)
-        .ok_or_else(|| overflow(&path, product))?;
-    let minimum_applied = rounded < product.minimum;
-    Ok(Line {
-        product: Arc::clone(&product.id),
-        studio: product.studio,
-        tier: Arc::clone(&product.tier),
-        meter: product.meter,
-        quantity,
+        .ok_or_else(|| overflow(path, product))?;
+    Ok(Amount {
         outputs,
         units,
-        price: product.price,
-        per: product.per,
-        factors,
-        exact: format_scaled(numerator, exponent, 0),
-        rounding,
+        numerator,
+        exponent,
         rounded,
-        minimum: product.minimum,
-        minimum_applied,
         amount: rounded.max(product.minimum),
     })
 }
 
-fn overflow(path: &impl Fn(&str) -> String, product: &Product) -> QuoteError {
+fn overflow(path: &dyn Fn(&str) -> String, product: &Product) -> QuoteError {
     QuoteError::at(
         ErrorCode::AmountOverflow,
         path("product"),
@@ -282,8 +369,23 @@ fn overflow(path: &impl Fn(&str) -> String, product: &Product) -> QuoteError {
 fn metered_quantity(
     product: &Product,
     item: &Item,
-    path: &impl Fn(&str) -> String,
+    path: &dyn Fn(&str) -> String,
 ) -> Result<u64, QuoteError> {
+    stray_quantities(product, item, path)?;
+    let given = product
+        .meter
+        .quantity_field()
+        .and_then(|name| item.quantity_field(name));
+    check_quantity(product, given, path)
+}
+
+/// `unsupported_field` for the first quantity field that does not apply
+/// to the product's meter.
+fn stray_quantities(
+    product: &Product,
+    item: &Item,
+    path: &dyn Fn(&str) -> String,
+) -> Result<(), QuoteError> {
     let field = product.meter.quantity_field();
     for name in ["seconds", "characters", "tokens", "megapixels"] {
         if item.quantity_field(name).is_some() && field != Some(name) {
@@ -298,19 +400,27 @@ fn metered_quantity(
             ));
         }
     }
-    let (Some(name), Some(limits)) = (field, &product.quantity) else {
+    Ok(())
+}
+
+/// The metered quantity: `given` (the request's value of the meter's
+/// field) or the product's default, within its limits and steps; 1 for a
+/// product without a metered quantity.
+fn check_quantity(
+    product: &Product,
+    given: Option<u64>,
+    path: &dyn Fn(&str) -> String,
+) -> Result<u64, QuoteError> {
+    let (Some(name), Some(limits)) = (product.meter.quantity_field(), &product.quantity) else {
         return Ok(1);
     };
-    let value = item
-        .quantity_field(name)
-        .or(limits.default)
-        .ok_or_else(|| {
-            QuoteError::at(
-                ErrorCode::MissingField,
-                path(name),
-                format!("{} needs {name}", product.id),
-            )
-        })?;
+    let value = given.or(limits.default).ok_or_else(|| {
+        QuoteError::at(
+            ErrorCode::MissingField,
+            path(name),
+            format!("{} needs {name}", product.id),
+        )
+    })?;
     let off_step =
         limits.step > 1 && value >= limits.min && (value - limits.min) % limits.step != 0;
     if value < limits.min || value > limits.max || off_step {
@@ -341,7 +451,7 @@ fn factors(
     catalog: &Catalog,
     product: &Product,
     item: &Item,
-    path: &impl Fn(&str) -> String,
+    path: &dyn Fn(&str) -> String,
 ) -> Result<Vec<Factor>, QuoteError> {
     let mut out = Vec::with_capacity(1 + product.options.len());
     match (&product.default_resolution, &item.resolution) {
@@ -513,6 +623,9 @@ impl Split {
         Some(())
     }
 }
+
+mod pricer;
+pub use pricer::Pricer;
 
 #[cfg(test)]
 mod tests;

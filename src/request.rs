@@ -438,7 +438,9 @@ fn exact_integer(n: &Number) -> Result<u64, &'static str> {
     }
 }
 
-fn read_quantity(value: &Value, path: &str) -> Result<u64, QuoteError> {
+/// A quantity field's value (`outputs`, `seconds` …) at `path`: an exact
+/// integer from 0 to 2^53 − 1, or `invalid_quantity` saying why not.
+pub(crate) fn read_quantity(value: &Value, path: &str) -> Result<u64, QuoteError> {
     let problem = match value {
         Value::Number(n) => match exact_integer(n) {
             Ok(v) => return Ok(v),

@@ -358,3 +358,34 @@ fn the_full_engine_checks_plans_and_fingerprints_them_canonically() {
     let err = Engine::new(&broken).err().unwrap();
     assert_eq!(get(&err, "code"), "invalid_catalog");
 }
+
+#[wasm_bindgen_test]
+fn the_numeric_fast_path_gives_the_quote_total_and_its_errors() {
+    let engine = engine();
+    let request = js(r#"{"product":"video/kling-2","seconds":10,"resolution":"1080p"}"#);
+    let quoted = get(&engine.price(&request).unwrap(), "total").as_f64();
+    assert_eq!(Some(engine.total(&request).unwrap()), quoted);
+    let pricer = engine
+        .pricer(&js(r#"{"product":"video/kling-2","resolution":"1080p"}"#))
+        .unwrap();
+    assert_eq!(Some(pricer.total(Some(10.0), None).unwrap()), quoted);
+    assert_eq!(pricer.fingerprint(), engine.fingerprint());
+    let error = pricer.total(Some(2.5), Some(1.0)).unwrap_err();
+    assert_eq!(
+        get(&error, "code").as_string().as_deref(),
+        Some("invalid_quantity")
+    );
+    assert_eq!(get(&error, "path").as_string().as_deref(), Some("seconds"));
+    let totals = engine
+        .totals(&js(
+            r#"[{"product":"video/kling-2","seconds":10,"resolution":"1080p"},{"product":"nope"}]"#,
+        ))
+        .unwrap();
+    let totals: &js_sys::Array = totals.unchecked_ref();
+    assert_eq!(totals.get(0).as_f64(), quoted);
+    let failed = get(&totals.get(1), "error");
+    assert_eq!(
+        get(&failed, "code").as_string().as_deref(),
+        Some("unknown_product")
+    );
+}

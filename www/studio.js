@@ -1,6 +1,10 @@
 // genprice studio: builds Image and Video "nodes" from the engine's catalog
 // and shows the live cost of each on its Generate button. No pricing logic
-// lives here: every number shown comes from `engine.quote(request)`.
+// lives here: every number shown comes from the engine. While a slider (or
+// the output count) moves, the button asks a pricer (`engine.pricer(base)`,
+// the numeric fast path) for the total; when it settles (`change`), and for
+// any other control, the explained `engine.quote(request)` fills the button
+// and the breakdown.
 
 const NODES = [
   { key: "image", title: "Image", blurb: "Still images, priced per output." },
@@ -25,6 +29,12 @@ function h(tag, attrs = {}, ...children) {
   }
   for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
   return el;
+}
+
+/** An amount as quotes display it: `"600 credits"`, `"1 credit"`, `"12.50 credits"`. */
+function display(n, catalog) {
+  const one = n === 1 && !catalog.decimals && catalog.unitSingular;
+  return `${units(n, catalog.decimals)} ${one ? catalog.unitSingular : catalog.unit}`;
 }
 
 /** Smallest units as a decimal string (`1250`, 2 → `12.50`), without floats. */
@@ -212,6 +222,34 @@ function buildNode({ key, title, blurb }, catalog) {
     return req;
   }
 
+  // The pricer for the product, resolution and options now chosen: the
+  // slider and the output count only change its two numbers.
+  let pricer = null;
+  function repricer() {
+    const { product: id, resolution, options } = request();
+    try {
+      pricer = engine.pricer({ product: id, resolution, options });
+    } catch {
+      pricer = null; // the explained quote shows why
+    }
+  }
+
+  /** The fast path while a slider moves: the total only. */
+  function preview() {
+    const req = request();
+    const range = controls.querySelector("input[type=range]");
+    if (!pricer || !lastQuote) return update();
+    let total;
+    try {
+      total = pricer.total(range ? req[range.dataset.field] : null, req.outputs ?? 1);
+    } catch {
+      return update(); // the explained quote shows the error
+    }
+    button.dataset.request = JSON.stringify(req);
+    button.replaceChildren("Generate", h("span", { class: "cost", text: ` · ${display(total, catalog)}` }));
+    button.dataset.total = String(total);
+  }
+
   function update() {
     const req = request();
     button.dataset.request = JSON.stringify(req);
@@ -245,11 +283,20 @@ function buildNode({ key, title, blurb }, catalog) {
     }
   }
 
+  const moves = (el) => el.type === "range" || el.id === `${key}-outputs`;
   model.addEventListener("change", () => {
     rebuildControls();
+    repricer();
     update();
   });
-  form.addEventListener("input", (e) => e.target !== model && update());
+  form.addEventListener("input", (e) => {
+    if (e.target === model) return;
+    if (moves(e.target)) preview();
+    else {
+      repricer();
+      update();
+    }
+  });
   form.addEventListener("change", (e) => e.target !== model && update());
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -258,6 +305,7 @@ function buildNode({ key, title, blurb }, catalog) {
   });
 
   rebuildControls();
+  repricer();
   update();
 }
 

@@ -49,7 +49,17 @@ enum Refusal {
 /// `invalid_request` (`invalid_json` when nested too deeply) error saying
 /// why it has none.
 pub(crate) fn json_value(value: &JsValue) -> Result<Value, QuoteError> {
-    walk(value, 0, "").map_err(|refusal| match refusal {
+    walk(value, 0, "").map_err(refused)
+}
+
+/// A JavaScript number as the JSON value it is when it is property `key`
+/// of a request: what [`json_value`] makes of it, refusals included.
+pub(crate) fn json_number(f: f64, key: &str) -> Result<Value, QuoteError> {
+    number(f).ok_or_else(|| refused(not_finite(f, key)))
+}
+
+fn refused(refusal: Refusal) -> QuoteError {
+    match refusal {
         Refusal::Value(why) => QuoteError::new(
             ErrorCode::InvalidRequest,
             format!("not a JSON-compatible value: {why}"),
@@ -58,7 +68,18 @@ pub(crate) fn json_value(value: &JsValue) -> Result<Value, QuoteError> {
             ErrorCode::InvalidJson,
             "request is not valid JSON: recursion limit exceeded",
         ),
-    })
+    }
+}
+
+fn not_finite(f: f64, key: &str) -> Refusal {
+    let shown = if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    };
+    Refusal::Value(format!("numbers must be finite, found {shown}{}", at(key)))
 }
 
 fn at(key: &str) -> String {
@@ -77,16 +98,7 @@ fn walk(value: &JsValue, depth: usize, key: &str) -> Result<Value, Refusal> {
         return Ok(Value::Bool(b));
     }
     if let Some(f) = value.as_f64() {
-        return number(f).ok_or_else(|| {
-            let shown = if f.is_nan() {
-                "NaN"
-            } else if f > 0.0 {
-                "Infinity"
-            } else {
-                "-Infinity"
-            };
-            Refusal::Value(format!("numbers must be finite, found {shown}{}", at(key)))
-        });
+        return number(f).ok_or_else(|| not_finite(f, key));
     }
     if let Some(s) = value.as_string() {
         return Ok(Value::String(s));

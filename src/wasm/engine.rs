@@ -3,13 +3,14 @@
 #[cfg(feature = "plans")]
 use super::convert::millis;
 use super::convert::{catalog_error, error, json_value, to_js};
+use super::pricer::Pricer;
 use crate::catalog::Catalog;
 use crate::error::ErrorCode;
 #[cfg(feature = "plans")]
 use crate::plan::{
     ChangeRequest, QuoteOptions, Usage, change_plan, estimate, pack_grant, plan_sheets, quote_for,
 };
-use crate::quote::{QuoteResult, quote};
+use crate::quote::{QuoteResult, quote, total};
 use crate::request::Request;
 use wasm_bindgen::prelude::*;
 
@@ -164,6 +165,64 @@ impl Engine {
         to_js(&change_plan(&self.catalog, &change)?)
     }
 
+    /// Prices one request like `quote` and returns only its total (a
+    /// number of smallest units), with the same errors: the fast path of a
+    /// preview that shows a number.
+    ///
+    /// ```js
+    /// button.dataset.total = engine.total({ product: "image/flux-pro", outputs: 4 });
+    /// ```
+    pub fn total(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestSpec")] request: &JsValue,
+    ) -> Result<f64, JsValue> {
+        let request = Request::from_json_value(&json_value(request)?)?;
+        // At most 2^53 − 1: exact as a number.
+        Ok(total(&self.catalog, &request)? as f64)
+    }
+
+    /// Totals of many independent requests, in order: each a number, or
+    /// `{ error: { code, message, path } }` where `quoteMany` has an error.
+    /// Throws only when `requests` is not an array.
+    #[wasm_bindgen(unchecked_return_type = "TotalResult[]")]
+    pub fn totals(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "RequestSpec[]")] requests: &JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let mut results: Vec<QuoteResult<u64>> = Vec::new();
+        for_each_request(requests, "totals", &mut |request| {
+            results.push(request.and_then(|r| total(&self.catalog, &r)).into());
+        })?;
+        to_js(&results)
+    }
+
+    /// A pricer for one product with `base`'s resolution and options
+    /// fixed: `pricer.total(quantity, outputs)` is exactly `quote({ ...base,
+    /// [field]: quantity, outputs }).total` (see `Pricer`). Throws what
+    /// `quote(base)` throws for a malformed `base`, `unknown_product`, and
+    /// `invalid_request` for a scene (`{ items }`).
+    ///
+    /// ```js
+    /// const pricer = engine.pricer({ product: "video/veo-3", resolution: "1080p" });
+    /// const credits = pricer.total(8, 2); // 8 seconds, 2 outputs
+    /// ```
+    pub fn pricer(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ItemSpec")] base: &JsValue,
+    ) -> Result<Pricer, JsValue> {
+        let request = Request::from_json_value(&json_value(base)?)?;
+        match request.items.as_slice() {
+            [item] if !request.scene => {
+                Ok(Pricer::new(crate::quote::Pricer::new(&self.catalog, item)?))
+            }
+            _ => Err(error(
+                ErrorCode::InvalidRequest,
+                "a pricer prices one item: pass { product, ... }, not { items }",
+                None,
+            )),
+        }
+    }
+
     /// Prices many independent requests. Never throws for a bad request:
     /// each result is a quote or `{ error: { code, message, path } }`, in
     /// order, exactly as `genprice quote` prints them. Throws only when
@@ -173,23 +232,10 @@ impl Engine {
         &self,
         #[wasm_bindgen(unchecked_param_type = "RequestSpec[]")] requests: &JsValue,
     ) -> Result<JsValue, JsValue> {
-        if !js_sys::Array::is_array(requests) {
-            return Err(error(
-                ErrorCode::InvalidRequest,
-                "quoteMany takes an array of requests",
-                None,
-            ));
-        }
-        let array: &js_sys::Array = requests.unchecked_ref();
-        let results: Vec<QuoteResult> = array
-            .iter()
-            .map(|item| {
-                let result = json_value(&item)
-                    .and_then(|v| Request::from_json_value(&v))
-                    .and_then(|request| quote(&self.catalog, &request));
-                QuoteResult::from(result)
-            })
-            .collect();
+        let mut results: Vec<QuoteResult> = Vec::new();
+        for_each_request(requests, "quoteMany", &mut |request| {
+            results.push(request.and_then(|r| quote(&self.catalog, &r)).into());
+        })?;
         to_js(&results)
     }
 
@@ -210,4 +256,28 @@ impl Engine {
     pub fn fingerprint(&self) -> String {
         self.catalog.fingerprint().to_string()
     }
+}
+
+/// Calls `each` with every request of the array `requests`, read, in
+/// order (a request that cannot be read gives its error). Throws
+/// `invalid_request` when `requests` is not an array (`what` names the
+/// method). A callback, not an iterator, so `quoteMany` and `totals` share
+/// one copy of the loop in the wasm.
+fn for_each_request(
+    requests: &JsValue,
+    what: &str,
+    each: &mut dyn FnMut(Result<Request, crate::error::QuoteError>),
+) -> Result<(), JsValue> {
+    if !js_sys::Array::is_array(requests) {
+        return Err(error(
+            ErrorCode::InvalidRequest,
+            &format!("{what} takes an array of requests"),
+            None,
+        ));
+    }
+    let array: &js_sys::Array = requests.unchecked_ref();
+    for item in array.iter() {
+        each(json_value(&item).and_then(|v| Request::from_json_value(&v)));
+    }
+    Ok(())
 }

@@ -4,7 +4,8 @@
 //! * [`Engine`]: `new Engine(catalog)`, `engine.quote(request, options?)`
 //!   (with a plan's entitlement and a balance's shortfall),
 //!   `engine.quoteMany(requests)`, `engine.plans()`, `engine.catalog()`,
-//!   `engine.fingerprint`.
+//!   `engine.fingerprint`; the numeric fast path `engine.total(request)`,
+//!   `engine.totals(requests)` and [`Pricer`] (`engine.pricer(base)`).
 //! * Data crosses as plain JSON-compatible objects with camelCase fields
 //!   (never `Map`s); amounts are integers no larger than 2^53 − 1.
 //! * Misuse throws a real `Error` with `.code` (and `.path`), the same codes
@@ -14,10 +15,12 @@
 
 mod convert;
 mod engine;
+mod pricer;
 #[cfg(feature = "wallet-wasm")]
 mod wallet;
 
 pub use engine::Engine;
+pub use pricer::Pricer;
 #[cfg(feature = "wallet-wasm")]
 pub use wallet::WalletHandle;
 
@@ -29,6 +32,8 @@ const TS_TYPES: &'static str = r#"
 export type Multiplier = string;
 /** A time: whole Unix milliseconds (`Date.now()`). */
 export type Millis = number;
+/** What `engine.totals` gives for one request: its total, or why it has none. */
+export type TotalResult = number | { error: QuoteError };
 "#;
 
 /// Types only the full engine (with plans) takes.

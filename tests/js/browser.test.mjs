@@ -99,6 +99,20 @@ test("studio page: live costs equal the native CLI's totals", async (t) => {
       assert.notEqual(after.total, before.total, "the cost did not change");
     });
 
+    await t.test("video: a moving slider (input only) is priced by the pricer, exactly", async () => {
+      const slider = await page.$eval("#video-seconds", (el) => ({ min: +el.min, max: +el.max, value: +el.value }));
+      for (const seconds of [slider.min, Math.floor((slider.min + slider.max) / 2), slider.max]) {
+        await page.evaluate((v) => {
+          const el = document.querySelector("#video-seconds");
+          el.value = String(v);
+          el.dispatchEvent(new Event("input", { bubbles: true })); // still dragging: no change event
+        }, seconds);
+        const moving = await readButton(page, "generate-video");
+        assert.equal(JSON.parse(moving.request).seconds, seconds);
+        assertMatchesNative(moving);
+      }
+    });
+
     await t.test("image: outputs and resolution", async () => {
       const before = await readButton(page, "generate-image");
       assertMatchesNative(before);

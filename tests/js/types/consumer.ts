@@ -4,7 +4,9 @@
 import {
   createEngine,
   defaultCatalog,
+  load,
   Engine,
+  Pricer,
   type Catalog,
   type ErrorCode,
   type GenpriceError,
@@ -13,7 +15,16 @@ import {
   type Quote,
   type QuoteResult,
   type RequestSpec,
+  type TotalResult,
+  type WasmSource,
 } from "../../../pkg/index.js";
+
+// Explicit loading: a URL, a Response, bytes or a compiled module.
+const sources: WasmSource[] = ["/genprice_bg.wasm", new URL("https://cdn.example.com/g.wasm"), fetch("/g.wasm"), new Uint8Array(8)];
+await load({ wasm: sources[0] }).catch((e: unknown) => console.log(e));
+await load();
+// @ts-expect-error the source goes in an options object
+load("/genprice_bg.wasm");
 
 const engine: Engine = createEngine(defaultCatalog);
 const request: RequestSpec = { product: "video/veo-3", seconds: 8, resolution: "1080p", options: { audio: "on" } };
@@ -34,6 +45,23 @@ for (const result of results) {
     console.log(result.total.toFixed(0), result.display);
   }
 }
+
+// The numeric fast path: a number, a pricer for a slider, a batch of totals.
+const justTotal: number = engine.total(request);
+const pricer: Pricer = engine.pricer({ product: "video/veo-3", resolution: "1080p", options: { audio: "on" } });
+const sliderTotal: number = pricer.total(8, 2);
+const withDefaults: number = pricer.total(undefined) + pricer.total(null, 1) + pricer.total(8);
+const pricedWith: string = pricer.fingerprint;
+const totals: TotalResult[] = engine.totals([request, { product: "nope" }]);
+for (const t of totals) {
+  if (typeof t === "number") console.log(t.toFixed(0));
+  else console.log(t.error.code, t.error.path);
+}
+// @ts-expect-error a pricer takes plain numbers
+pricer.total("8");
+// @ts-expect-error a pricer prices one item, not a scene
+engine.pricer({ items: [request] });
+console.log(justTotal, sliderTotal, withDefaults, pricedWith);
 
 const catalog: Catalog = engine.catalog();
 const videos: Product[] = catalog.products.filter((p) => p.studio === "video");
