@@ -10,7 +10,7 @@
 //! shortfall, packs and plans). Only then are credits held.
 
 use super::refill::apply_due;
-use super::{Code, Loaded, Reply, ServiceError, Stop, finish, load, save};
+use super::{Code, Loaded, Reply, ServiceError, Stop, finish, from_row, load, save};
 use crate::catalog::Catalog;
 use crate::error::ErrorCode;
 use crate::plan::{QuoteOptions, quote_for};
@@ -323,7 +323,7 @@ fn create_charge(
     }
     let expires_at = entry.expires_at;
     save(tx, &mut loaded)?;
-    tx.put_charge(&ChargeRow {
+    tx.insert_charge(&ChargeRow {
         account: account.to_string(),
         id,
         status: ChargeStatus::Pending,
@@ -355,20 +355,42 @@ fn mark(
     id: &str,
     status: ChargeStatus,
     edit: impl FnOnce(&mut Map<String, Value>),
-) -> Result<Option<Value>, StoreError> {
-    let Some(mut row) = tx.charge(account, id)? else {
-        return Ok(None);
+) -> Result<(), StoreError> {
+    let Some(row) = tx.charge(account, id)? else {
+        return Ok(());
     };
-    let mut body: Value = serde_json::from_str(&row.body)
+    let body: Value = serde_json::from_str(&row.body)
         .map_err(|e| StoreError::new(format!("charge {id}: corrupt body: {e}")))?;
+    mark_row(tx, row, body, status, edit).map(|_| ())
+}
+
+/// [`mark`] on a charge already read (`row`, its body parsed as `body`):
+/// writes it back in place and answers its new body, as stored.
+fn mark_row(
+    tx: &mut dyn Tx,
+    mut row: ChargeRow,
+    mut body: Value,
+    status: ChargeStatus,
+    edit: impl FnOnce(&mut Map<String, Value>),
+) -> Result<String, StoreError> {
     if let Some(map) = body.as_object_mut() {
         map.insert("status".into(), json!(status.as_str()));
         edit(map);
     }
     row.status = status;
     row.body = body.to_string();
-    tx.put_charge(&row)?;
-    Ok(Some(body))
+    tx.update_charge(&row)?;
+    Ok(row.body)
+}
+
+/// A 200 with a body already serialised (byte for byte what
+/// [`Reply::ok`] would make of its value).
+fn ok_text(body: String) -> Reply {
+    Reply {
+        status: 200,
+        body,
+        replayed: false,
+    }
 }
 
 fn unknown_charge(id: &str) -> ServiceError {
@@ -436,12 +458,13 @@ fn settle_charge(
     }
     save(tx, &mut loaded)?;
     spend(tx, account, id, &charge, amount, now)?;
-    let body = mark(tx, account, id, ChargeStatus::Settled, |b| {
+    // The charge as read by `open`: this operation's own expiries (in
+    // `save`) can only have touched other charges, as its hold was live.
+    let body = mark_row(tx, row, charge, ChargeStatus::Settled, |b| {
         b.insert("settledAmount".into(), json!(amount));
         b.insert("settledAt".into(), json!(now));
-    })?
-    .unwrap_or(Value::Null);
-    Ok(Reply::ok(200, &body))
+    })?;
+    Ok(ok_text(body))
 }
 
 /// A charge about to be resolved: answered again as the first time, or
@@ -463,9 +486,10 @@ fn open(
     now: Millis,
     again: impl FnOnce(&ChargeRow, &Value) -> bool,
 ) -> Result<Open, Stop> {
-    if tx.account(account)?.is_none() {
-        return Err(super::unknown_account(account).into());
-    }
+    // The account row and the charge are each read once.
+    let account_row = tx
+        .account(account)?
+        .ok_or_else(|| super::unknown_account(account))?;
     let row = tx.charge(account, id)?.ok_or_else(|| unknown_charge(id))?;
     let charge: Value = serde_json::from_str(&row.body)
         .map_err(|e| StoreError::new(format!("charge {id}: corrupt body: {e}")))?;
@@ -475,7 +499,7 @@ fn open(
     if row.status != ChargeStatus::Pending {
         return Err(resolved(&row).into());
     }
-    let mut loaded = load(tx, catalog, account)?;
+    let mut loaded = from_row(catalog, account_row)?;
     let now = now.max(loaded.wallet.last_at().unwrap_or(now));
     apply_due(&mut loaded, catalog, now)?;
     Ok(Open::Pending(Box::new(loaded), row, charge, now))
@@ -587,9 +611,9 @@ fn release_charge(
     let open = open(tx, catalog, account, id, now, |row, _| {
         row.status == ChargeStatus::Released
     })?;
-    let (mut loaded, row, now) = match open {
+    let (mut loaded, row, charge, now) = match open {
         Open::Again(reply) => return Ok(reply),
-        Open::Pending(loaded, row, _, now) => (loaded, row, now),
+        Open::Pending(loaded, row, charge, now) => (loaded, row, charge, now),
     };
     match loaded.wallet.release(id, now) {
         Ok(_) => {}
@@ -599,14 +623,13 @@ fn release_charge(
         Err(e) => return Err(e.into()),
     }
     save(tx, &mut loaded)?;
-    let body = mark(tx, account, id, ChargeStatus::Released, |b| {
+    let body = mark_row(tx, row, charge, ChargeStatus::Released, |b| {
         b.insert("releasedAt".into(), json!(now));
         if let Some(reason) = reason {
             b.insert("reason".into(), json!(reason));
         }
-    })?
-    .unwrap_or(Value::Null);
-    Ok(Reply::ok(200, &body))
+    })?;
+    Ok(ok_text(body))
 }
 
 /// `GET …/charges/{id}` (a read): the charge as stored. `Ok(None)` when it

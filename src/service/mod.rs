@@ -280,6 +280,12 @@ pub fn finish(outcome: Result<Reply, Stop>) -> Result<Reply, StoreError> {
 /// Loads account `id` (or `unknown_account`).
 pub fn load(tx: &mut dyn Tx, catalog: &Catalog, id: &str) -> Result<Loaded, Stop> {
     let row = tx.account(id)?.ok_or_else(|| unknown_account(id))?;
+    from_row(catalog, row)
+}
+
+/// Rebuilds the wallet of an account row already read.
+pub fn from_row(catalog: &Catalog, row: AccountRow) -> Result<Loaded, Stop> {
+    let id = &row.id;
     let snapshot: Snapshot = serde_json::from_str(&row.snapshot)
         .map_err(|e| StoreError::new(format!("account {id}: corrupt snapshot: {e}")))?;
     let wallet = Wallet::from_snapshot(catalog.spec().wallet.clone(), snapshot)

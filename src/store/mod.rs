@@ -207,8 +207,11 @@ pub trait Tx {
     fn ledger(&mut self, account: &str, after: u64, limit: u64) -> StoreResult<Vec<Entry>>;
     /// A charge.
     fn charge(&mut self, account: &str, id: &str) -> StoreResult<Option<ChargeRow>>;
-    /// Inserts or replaces a charge.
-    fn put_charge(&mut self, row: &ChargeRow) -> StoreResult<()>;
+    /// Inserts a new charge (its id is unused on the account).
+    fn insert_charge(&mut self, row: &ChargeRow) -> StoreResult<()>;
+    /// Writes a charge's new status and body back in place (its expiry
+    /// does not change); a charge that is not there is an error.
+    fn update_charge(&mut self, row: &ChargeRow) -> StoreResult<()>;
     /// Up to `limit` pending charges whose hold expired by `now`: (account, id).
     fn due_charges(&mut self, now: i64, limit: u64) -> StoreResult<Vec<(String, String)>>;
     /// Records spend rows.

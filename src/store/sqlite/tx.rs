@@ -304,10 +304,10 @@ impl Tx for SqliteTx<'_> {
         .transpose()
     }
 
-    fn put_charge(&mut self, row: &ChargeRow) -> StoreResult<()> {
+    fn insert_charge(&mut self, row: &ChargeRow) -> StoreResult<()> {
         self.conn
             .prepare_cached(
-                "INSERT OR REPLACE INTO charges (account, id, status, expires_at, body)
+                "INSERT INTO charges (account, id, status, expires_at, body)
                  VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .and_then(|mut s| {
@@ -321,6 +321,28 @@ impl Tx for SqliteTx<'_> {
             })
             .map(|_| ())
             .map_err(sql)
+    }
+
+    fn update_charge(&mut self, row: &ChargeRow) -> StoreResult<()> {
+        // An UPDATE in place: `INSERT OR REPLACE` deleted the row and its
+        // `charges_due` entry and inserted both again.
+        let changed = self
+            .conn
+            .prepare_cached(
+                "UPDATE charges SET status = ?3, body = ?4 WHERE account = ?1 AND id = ?2",
+            )
+            .and_then(|mut s| {
+                s.execute(params![row.account, row.id, row.status.as_str(), row.body])
+            })
+            .map_err(sql)?;
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::new(format!(
+                "charge {} of account {} is not there to update",
+                row.id, row.account
+            )))
+        }
     }
 
     fn due_charges(&mut self, now: i64, limit: u64) -> StoreResult<Vec<(String, String)>> {
