@@ -18,12 +18,26 @@ use std::fmt::Write;
 /// Canonical JSON text of any serializable value whose numbers are all
 /// integers.
 pub(crate) fn canonical_json<T: Serialize>(value: &T) -> Result<String, CatalogError> {
+    canonical_json_with(value, None)
+}
+
+/// Canonical JSON text of `value`, an object, with a `fingerprint` key
+/// added when one is given: a catalog's text from its content, so the wasm
+/// carries one `Serialize` of the content, not a second, flattened one
+/// (~490 bytes gzipped).
+pub(crate) fn canonical_json_with<T: Serialize>(
+    value: &T,
+    fingerprint: Option<&str>,
+) -> Result<String, CatalogError> {
     let fail = |message: String| CatalogError::new(vec![super::Diagnostic::message_only(message)]);
     // The catalog's types always serialize (string keys); the message of a
     // failure is fixed so serde_json's error formatter stays out of the
     // browser build.
-    let value = serde_json::to_value(value)
+    let mut value = serde_json::to_value(value)
         .map_err(|_| fail("the catalog cannot be written as JSON".into()))?;
+    if let (Some(fingerprint), Value::Object(map)) = (fingerprint, &mut value) {
+        map.insert("fingerprint".into(), fingerprint.into());
+    }
     let mut out = String::new();
     write_canonical(&value, &mut out)
         .map_err(|()| fail("canonical JSON has integers only, found a float".into()))?;

@@ -481,7 +481,7 @@ impl Catalog {
     /// text) always has one; should it still fail to serialize, the error is
     /// `invalid_catalog` with serde_json's reason, never an empty text.
     pub fn to_canonical_json(&self) -> Result<String, CatalogError> {
-        fingerprint::canonical_json(self)
+        fingerprint::canonical_json_with(&self.spec, Some(&self.fingerprint))
     }
 }
 
