@@ -81,6 +81,18 @@ fn write_canonical(value: &Value, out: &mut String) -> Result<(), ()> {
     Ok(())
 }
 
+/// The FNV-1a (64-bit) hash of the canonical JSON text of `value` (`None`
+/// when it has none: a float): what a build compiles in to know its
+/// bundled catalog again without validating or fingerprinting it (see
+/// [`Catalog::from_json_value_known`](super::Catalog::from_json_value_known)).
+pub fn canonical_fnv1a(value: &Value) -> Option<u64> {
+    let mut text = String::new();
+    write_canonical(value, &mut text).ok()?;
+    Some(text.bytes().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    }))
+}
+
 /// `text` as a JSON string, with serde_json's escaping.
 fn write_string(text: &str, out: &mut String) {
     out.push_str(&serde_json::to_string(text).unwrap_or_default());
