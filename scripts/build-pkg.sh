@@ -36,14 +36,25 @@ build_module() {
   echo '{ "type": "commonjs" }' > "$dir/node/package.json"
 }
 
-# The pricing engine (what every page loads), then the engine + credit wallet.
-build_module wasm pkg
-build_module wallet-wasm pkg/wallet
-
+# The default catalog first: validated and fingerprinted here, natively.
+# Both modules are built with the FNV-1a hash of its canonical text, so an
+# engine made with it (createEngine()) only reads it; any other catalog, an
+# edited bundle included, is validated and fingerprinted in full
+# (Catalog::from_json_value_known).
 echo "== build: default catalog" >&2
 catalog=$(cargo run --locked --quiet -- catalog --catalog pricing.toml)
 printf '// Generated from pricing.toml by scripts/build-pkg.sh.\nexport default %s;\n' "$catalog" > pkg/catalog.js
 printf '// Generated from pricing.toml by scripts/build-pkg.sh.\n"use strict";\nmodule.exports = %s;\n' "$catalog" > pkg/catalog.cjs
+GENPRICE_BUNDLED_CATALOG_FNV=$(printf '%s' "$catalog" | node -e '
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of require("node:fs").readFileSync(0)) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  console.log(hash.toString());
+')
+export GENPRICE_BUNDLED_CATALOG_FNV
+
+# The pricing engine (what every page loads), then the engine + credit wallet.
+build_module wasm pkg
+build_module wallet-wasm pkg/wallet
 
 for wasm in pkg/web/genprice_bg.wasm pkg/wallet/web/genprice_bg.wasm; do
   echo "== built $wasm: $(wc -c < "$wasm") bytes raw, $(gzip -9c "$wasm" | wc -c) gzipped" >&2

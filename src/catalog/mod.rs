@@ -25,6 +25,7 @@ mod reader;
 mod toml_source;
 mod validate;
 
+pub use fingerprint::canonical_fnv1a;
 #[cfg(feature = "plans")]
 pub use plan::{
     Addon, Billing, Cycle, Limits, Pack, PackExpiry, Plan, Seats, currency_decimals, format_money,
@@ -371,16 +372,24 @@ impl Catalog {
                 diagnostics.into_iter().map(|d| d.render_json()).collect(),
             ));
         }
-        Catalog::validated(spec)
+        Catalog::validated(spec, None)
     }
 
     /// Sorts and fingerprints a `spec` that `validate::validate` found no
     /// fault in: the loaders validate once themselves (to locate what they
     /// find in their own format), then call this, not [`Catalog::new`].
-    pub(crate) fn validated(mut spec: CatalogSpec) -> Result<Catalog, CatalogError> {
+    /// `known`: the fingerprint, when a build already computed it (the
+    /// bundled catalog, see [`Catalog::from_json_value_known`]).
+    pub(crate) fn validated(
+        mut spec: CatalogSpec,
+        known: Option<String>,
+    ) -> Result<Catalog, CatalogError> {
         // Ids are unique in a validated catalog: no ties to keep in order.
         crate::sort_unique_by(&mut spec.products, |a, b| a.id < b.id);
-        let fingerprint = fingerprint::fingerprint(&spec)?;
+        let fingerprint = match known {
+            Some(fingerprint) => fingerprint,
+            None => fingerprint::fingerprint(&spec)?,
+        };
         let reference = Arc::new(CatalogRef {
             id: spec.id.clone(),
             version: spec.version.clone(),
@@ -398,7 +407,24 @@ impl Catalog {
     /// path. When the value states a `fingerprint`, it must match the
     /// content, otherwise the error code is `fingerprint_mismatch`.
     pub fn from_json_value(value: serde_json::Value) -> Result<Catalog, CatalogError> {
-        reader::load_json(&value)
+        reader::load_json(&value, false)
+    }
+
+    /// [`Catalog::from_json_value`] for a build that knows one catalog: the
+    /// browser engine's bundled catalog, which the build validated and
+    /// fingerprinted, and whose canonical JSON text (fingerprint included)
+    /// has the FNV-1a hash `known` ([`canonical_fnv1a`]). A `value` whose
+    /// canonical text has that hash is only read, not validated or
+    /// fingerprinted again; anything else, an edited copy included, is
+    /// loaded as `from_json_value` loads it.
+    ///
+    /// FNV-1a guards against edits, not forgers: one who can edit the
+    /// bundled catalog can edit the module that holds `known` as well.
+    pub fn from_json_value_known(
+        value: serde_json::Value,
+        known: u64,
+    ) -> Result<Catalog, CatalogError> {
+        reader::load_json(&value, canonical_fnv1a(&value) == Some(known))
     }
 
     /// Parses the canonical JSON text of a catalog; see
@@ -408,7 +434,7 @@ impl Catalog {
         let value: serde_json::Value = serde_json::from_str(text).map_err(|e| {
             CatalogError::new(vec![Diagnostic::message_only(format!("catalog: {e}"))])
         })?;
-        reader::load_json(&value)
+        reader::load_json(&value, false)
     }
 
     /// Parses and validates a TOML catalog. `file` names the source in
@@ -481,7 +507,7 @@ impl Catalog {
     /// text) always has one; should it still fail to serialize, the error is
     /// `invalid_catalog` with serde_json's reason, never an empty text.
     pub fn to_canonical_json(&self) -> Result<String, CatalogError> {
-        fingerprint::canonical_json(self)
+        fingerprint::canonical_json_with(&self.spec, Some(&self.fingerprint))
     }
 }
 
@@ -624,6 +650,47 @@ pub(crate) mod tests {
             }),
             1
         );
+    }
+
+    /// Issue 11, item 3: a catalog whose canonical text has the known hash
+    /// (the bundled one) is only read; an edited copy is checked in full,
+    /// whether or not its fingerprint was recomputed.
+    #[test]
+    fn a_known_catalog_is_only_read_and_an_edited_one_is_checked() {
+        use sha2::Digest as _;
+        let runs = || validate::RUNS.with(std::cell::Cell::get);
+        let catalog = Catalog::new(sample_spec()).unwrap();
+        let text = catalog.to_canonical_json().unwrap();
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let known = canonical_fnv1a(&json).unwrap();
+        let fnv = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        assert_eq!(known, fnv, "the hash of the text `genprice catalog` prints");
+
+        let before = runs();
+        assert_eq!(
+            Catalog::from_json_value_known(json.clone(), known).unwrap(),
+            catalog
+        );
+        assert_eq!(runs(), before, "not validated again");
+
+        let mut edited = json.clone();
+        edited["products"][1]["price"] = 11.into();
+        let error = Catalog::from_json_value_known(edited, known).unwrap_err();
+        assert_eq!(error.code(), crate::ErrorCode::FingerprintMismatch);
+
+        // Forged: invalid, with a fingerprint that matches its content.
+        let mut forged = json;
+        forged["products"][1]["per"] = 7.into();
+        forged.as_object_mut().unwrap().remove("fingerprint");
+        let digest = sha2::Sha256::digest(fingerprint::canonical_json(&forged).unwrap());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        forged["fingerprint"] = format!("sha256:{hex}").into();
+        let before = runs();
+        let error = Catalog::from_json_value_known(forged, known).unwrap_err();
+        assert_eq!(runs(), before + 1, "validated");
+        assert_eq!(error.code(), crate::ErrorCode::InvalidCatalog, "{error}");
     }
 
     /// Issue 9, item 4: "1 credits". The catalog names the singular; an

@@ -94,7 +94,7 @@ pub(super) fn load(text: &str, file: &str) -> Result<Catalog, CatalogError> {
     }
     if located.is_empty() {
         // Validated above, with every finding located: not again.
-        return Catalog::validated(read.spec);
+        return Catalog::validated(read.spec, None);
     }
     located.sort_by_key(|(span, _)| span.start);
     Err(CatalogError::new(

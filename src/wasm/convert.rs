@@ -91,17 +91,20 @@ fn at(key: &str) -> String {
 }
 
 fn walk(value: &JsValue, depth: usize, key: &str) -> Result<Value, Refusal> {
+    // The kinds are disjoint, so the order of the tests changes no answer;
+    // each test is a call into JavaScript, so the most frequent kinds of a
+    // request or catalog (strings, then numbers) are asked first.
+    if let Some(s) = value.as_string() {
+        return Ok(Value::String(s));
+    }
+    if let Some(f) = value.as_f64() {
+        return number(f).ok_or_else(|| not_finite(f, key));
+    }
     if value.is_undefined() || value.is_null() {
         return Ok(Value::Null);
     }
     if let Some(b) = value.as_bool() {
         return Ok(Value::Bool(b));
-    }
-    if let Some(f) = value.as_f64() {
-        return number(f).ok_or_else(|| not_finite(f, key));
-    }
-    if let Some(s) = value.as_string() {
-        return Ok(Value::String(s));
     }
     if depth >= MAX_DEPTH && (Array::is_array(value) || value.is_object()) {
         return Err(Refusal::TooDeep);

@@ -33,6 +33,13 @@ impl Engine {
     /// `genprice catalog`). Validates it and checks its `fingerprint`; throws
     /// an `Error` with `code` `invalid_catalog` or `fingerprint_mismatch`
     /// and a `diagnostics` list.
+    ///
+    /// The catalog this module was built with (what `createEngine()`
+    /// passes) is only read: the build validated and fingerprinted it and
+    /// compiled in the hash of its canonical text, and an object whose
+    /// canonical text has that hash is that catalog. Any other object, an
+    /// edited bundle included (with or without its fingerprint), is checked
+    /// in full.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Catalog")] catalog: &JsValue,
@@ -40,7 +47,11 @@ impl Engine {
         super::install_panic_hook();
         let value =
             json_value(catalog).map_err(|e| error(ErrorCode::InvalidCatalog, &e.message, None))?;
-        let catalog = Catalog::from_json_value(value).map_err(|e| catalog_error(&e))?;
+        let catalog = match BUNDLED {
+            Some(hash) => Catalog::from_json_value_known(value, hash),
+            None => Catalog::from_json_value(value),
+        }
+        .map_err(|e| catalog_error(&e))?;
         Ok(Engine { catalog })
     }
 
@@ -257,6 +268,18 @@ impl Engine {
         self.catalog.fingerprint().to_string()
     }
 }
+
+/// The FNV-1a hash of the canonical JSON text of the catalog this module
+/// was built with, which the build validated and fingerprinted
+/// (`GENPRICE_BUNDLED_CATALOG_FNV`, decimal, set by scripts/build-pkg.sh);
+/// `None` in other builds, which check every catalog in full.
+const BUNDLED: Option<u64> = match option_env!("GENPRICE_BUNDLED_CATALOG_FNV") {
+    Some(hash) => match u64::from_str_radix(hash, 10) {
+        Ok(hash) => Some(hash),
+        Err(_) => None,
+    },
+    None => None,
+};
 
 /// Calls `each` with every request of the array `requests`, read, in
 /// order (a request that cannot be read gives its error). Throws
