@@ -8,8 +8,11 @@
 //! and checkpoints the WAL). SIGHUP reloads the catalog: the new file is
 //! validated first, and an invalid one leaves the old catalog in force,
 //! its errors logged. A sweeper expires pending charges past their ttl.
+//! With `--demo` it also serves the studio page and plays its backend
+//! ([`demo`]).
 
 pub mod auth;
+pub mod demo;
 pub mod http;
 pub mod openapi;
 pub mod routes;
@@ -49,6 +52,9 @@ pub struct Config {
     pub secret_key: Option<String>,
     /// How often the sweeper looks for expired charges.
     pub sweep_every: Duration,
+    /// Demo mode (`--demo`): the page, the package and the `/demo/…`
+    /// routes; `None` serves the API alone.
+    pub demo: Option<demo::Demo>,
 }
 
 /// The running service's shared state.
@@ -145,6 +151,11 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         keys: started.keys,
         published,
     });
+    let mut router = routes::router(Arc::clone(&app));
+    if let Some(demo) = &config.demo {
+        let accounts = demo::create_accounts(&app).await?;
+        router = router.merge(demo::router(Arc::clone(&app), demo, accounts));
+    }
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -177,9 +188,7 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(axum::middleware::map_response(|r| async move { http::with_error_body(r) }))
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(30)))
-        .service(
-            routes::router(Arc::clone(&app)).layer(RequestBodyLimitLayer::new(http::MAX_BODY)),
-        );
+        .service(router.layer(RequestBodyLimitLayer::new(http::MAX_BODY)));
 
     let sweeper = tokio::spawn(sweep(Arc::clone(&app), config.sweep_every));
     let Signals { hangup, terminate } = signals;

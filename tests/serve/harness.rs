@@ -29,6 +29,31 @@ pub struct Server {
     /// The port it listened on (kept across restarts).
     pub port: u16,
     sweep_ms: u64,
+    /// Demo mode (`--demo`), and then whether `--db` is passed (without
+    /// it the server makes a temporary database of its own).
+    demo: Option<DemoDb>,
+}
+
+/// How a demo server gets its database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoDb {
+    /// `--db` in the test's directory, as for every other test server.
+    Given,
+    /// No `--db`: the server's own temporary database.
+    Temporary,
+}
+
+/// How long a demo generation "runs" in tests (`GENPRICE_DEMO_DELAY_MS`).
+pub const DEMO_DELAY_MS: u64 = 300;
+
+/// The repository's `www/` (the studio page).
+pub fn www_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("www")
+}
+
+/// The repository's `pkg/` (the npm package; `pkg/web/` once built).
+pub fn pkg_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("pkg")
 }
 
 /// A fresh directory for one test under the target dir.
@@ -52,6 +77,17 @@ impl Server {
 
     /// Starts a server on a copy of `catalog`, sweeping every `sweep_ms`.
     pub fn start_with(name: &str, catalog: &Path, sweep_ms: u64) -> Server {
+        Server::start_options(name, catalog, sweep_ms, None)
+    }
+
+    /// Starts `genprice serve --demo` on `pricing.toml` (serving the
+    /// repository's `www/` and `pkg/`, generations lasting
+    /// [`DEMO_DELAY_MS`]), with its database as `db` says.
+    pub fn start_demo(name: &str, db: DemoDb) -> Server {
+        Server::start_options(name, &pricing_toml(), 1000, Some(db))
+    }
+
+    fn start_options(name: &str, catalog: &Path, sweep_ms: u64, demo: Option<DemoDb>) -> Server {
         let dir = scratch(name);
         let extension = catalog
             .extension()
@@ -67,6 +103,7 @@ impl Server {
             dir,
             port: 0,
             sweep_ms,
+            demo,
         };
         server.spawn();
         server
@@ -78,12 +115,23 @@ impl Server {
             .append(true)
             .open(self.dir.join("server.log"))
             .unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_genprice"))
-            .arg("serve")
-            .arg("--catalog")
-            .arg(&self.catalog)
-            .arg("--db")
-            .arg(&self.db)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_genprice"));
+        command.arg("serve").arg("--catalog").arg(&self.catalog);
+        if self.demo != Some(DemoDb::Temporary) {
+            command.arg("--db").arg(&self.db);
+        }
+        if self.demo.is_some() {
+            command
+                .arg("--demo")
+                .arg("--www")
+                .arg(www_dir())
+                .arg("--pkg")
+                .arg(pkg_dir())
+                .env("GENPRICE_DEMO_DELAY_MS", DEMO_DELAY_MS.to_string())
+                // A relative default would land here, not in the repository.
+                .current_dir(&self.dir);
+        }
+        let mut child = command
             .arg("--listen")
             .arg(format!("127.0.0.1:{}", self.port))
             .arg("--sweep-ms")
