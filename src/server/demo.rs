@@ -101,6 +101,12 @@ pub async fn create_accounts(app: &App) -> Result<Vec<String>, String> {
 /// `/demo/generate`, `/pkg/…` and, for any other path the API does not
 /// answer, `www/`.
 pub fn router(app: Arc<App>, demo: &Demo, accounts: Vec<String>) -> Router {
+    if !demo.www.join("index.html").is_file() {
+        tracing::warn!(www = %demo.www.display(), "demo: no index.html there: / will be 404 (pass --www)");
+    }
+    if !demo.pkg.join("web/genprice_bg.wasm").is_file() {
+        tracing::warn!(pkg = %demo.pkg.display(), "demo: the package is not built there: run scripts/build-pkg.sh (or pass --pkg)");
+    }
     let state = Arc::new(DemoState {
         app,
         accounts,
