@@ -63,19 +63,49 @@ function showFatal(message) {
 }
 
 let engine;
+let catalog;
+let createEngineFn;
+// Set when the page is served by `genprice serve --demo` (GET /v1/catalog
+// answers): the account, its session token, and the catalog's ETag.
+let live = null;
 try {
   const { createEngine } = await import("../pkg/index.js");
-  engine = createEngine();
+  createEngineFn = createEngine;
+  const served = await serverCatalog();
+  engine = createEngine(served ? served.catalog : undefined);
+  if (served) live = { account: "demo-free", token: null, etag: served.etag };
 } catch (e) {
   showFatal(`Could not load the pricing engine: ${e && e.message ? e.message : e}${e && e.code ? ` (${e.code})` : ""}`);
 }
 
 if (engine) {
-  const catalog = engine.catalog();
-  for (const spec of NODES) buildNode(spec, catalog);
+  catalog = engine.catalog();
+  buildNodes();
   renderFooter(catalog);
   $("#nodes").removeAttribute("aria-busy");
-  document.documentElement.dataset.ready = "true";
+  if (live) startLive();
+  else document.documentElement.dataset.ready = "true";
+}
+
+function buildNodes() {
+  for (const spec of NODES) buildNode(spec, catalog);
+}
+
+/**
+ * The server's catalog when the page is served by `genprice serve` (the API
+ * is at the origin's root, so only a page served from the root asks), else
+ * null: the page then prices with the catalog bundled in the package.
+ */
+async function serverCatalog() {
+  if (!/^https?:$/.test(location.protocol) || new URL(".", location.href).pathname !== "/") return null;
+  try {
+    const r = await fetch("/v1/catalog", { headers: { accept: "application/json" }, cache: "no-cache" });
+    if (!r.ok || !(r.headers.get("content-type") || "").includes("json")) return null;
+    const etag = (r.headers.get("etag") || "").replace(/^W\//, "").replace(/^"|"$/g, "");
+    return { catalog: await r.json(), etag };
+  } catch {
+    return null;
+  }
 }
 
 function renderFooter(catalog) {
@@ -86,8 +116,12 @@ function renderFooter(catalog) {
     ` · version ${catalog.version} · `,
     h("code", { text: shortFingerprint(catalog.fingerprint), title: catalog.fingerprint }),
     ` · amounts in ${catalog.unit}, rounded ${catalog.rounding.replace("_", " ")}`,
+    live ? " · from the server (" : "",
+    live ? h("a", { href: "/v1/catalog", text: "GET /v1/catalog" }) : "",
+    live ? ")" : "",
   );
   foot.dataset.fingerprint = catalog.fingerprint;
+  if (live) foot.dataset.source = "server";
 }
 
 function buildNode({ key, title, blurb }, catalog) {
@@ -109,13 +143,15 @@ function buildNode({ key, title, blurb }, catalog) {
   const body = h("div", { class: "breakdown-body", id: `${key}-breakdown` });
   const details = h("details", { class: "breakdown" }, h("summary", { text: "How this is priced" }), body);
   const status = h("p", { class: "status", id: `${key}-status`, "aria-live": "polite" });
+  const fail = live ? h("input", { type: "checkbox", id: `${key}-fail`, name: "fail" }) : null;
+  const failSwitch = live ? h("label", { class: "fail", for: fail.id }, fail, " Simulate failure") : null;
 
   const form = h(
     "form",
     { class: "node-form", autocomplete: "off" },
     field("Model", model),
     controls,
-    h("div", { class: "actions" }, button, error, details, status),
+    h("div", { class: "actions" }, failSwitch, button, error, details, status),
   );
 
   section.replaceChildren(
@@ -298,10 +334,25 @@ function buildNode({ key, title, blurb }, catalog) {
     }
   });
   form.addEventListener("change", (e) => e.target !== model && update());
-  form.addEventListener("submit", (e) => {
+  form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (!lastQuote) return;
-    status.textContent = `Would charge ${lastQuote.display} (priced with ${shortFingerprint(lastQuote.catalog.fingerprint)}). This page only prices; nothing is generated.`;
+    if (!live) {
+      status.textContent = `Would charge ${lastQuote.display} (priced with ${shortFingerprint(lastQuote.catalog.fingerprint)}). This page only prices; nothing is generated.`;
+      return;
+    }
+    // The number the button shows, for the request it shows it for.
+    const req = JSON.parse(button.dataset.request);
+    const total = Number(button.dataset.total);
+    button.disabled = true;
+    status.textContent = "Starting…";
+    try {
+      status.textContent = await generate({ key, title, request: req, total, fail: fail.checked });
+    } catch (err) {
+      status.textContent = `Could not start the generation: ${err && err.message ? err.message : err}`;
+    } finally {
+      button.disabled = !lastQuote;
+    }
   });
 
   rebuildControls();
@@ -370,4 +421,238 @@ function breakdownView(q) {
     ),
   );
   return frag;
+}
+
+// ---------------------------------------------------------------------------
+// Live mode: the page served by `genprice serve --demo`. The demo routes play
+// the studio backend's part (a session token, a generation that charges, runs
+// and settles or releases); everything else is the real API.
+
+async function api(path, { method = "GET", body, auth = false } = {}) {
+  const send = async () => {
+    const headers = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (auth) headers.authorization = `Bearer ${live.token}`;
+    const r = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    let json = null;
+    try {
+      json = await r.json();
+    } catch {
+      // no JSON body
+    }
+    return { status: r.status, body: json };
+  };
+  let answer = await send();
+  if (auth && answer.status === 401) {
+    await newSession(); // the 15-minute token ran out
+    answer = await send();
+  }
+  return answer;
+}
+
+async function newSession() {
+  const r = await api("/demo/session", { method: "POST", body: { account: live.account } });
+  if (r.status !== 201) throw new Error(errorText(r));
+  live.token = r.body.token;
+}
+
+function errorText(r) {
+  const e = r.body && r.body.error;
+  return e ? `${e.code}: ${e.message}` : `HTTP ${r.status}`;
+}
+
+async function startLive() {
+  const aside = $("#account");
+  aside.hidden = false;
+  document.body.classList.add("live");
+  const select = $("#account-select");
+  select.value = live.account;
+  select.addEventListener("change", async () => {
+    live.account = select.value;
+    hideProblem();
+    try {
+      await newSession();
+      await refreshBalance();
+    } catch (e) {
+      showProblem({ code: "error", message: e.message });
+    }
+  });
+  try {
+    await newSession();
+    await refreshBalance();
+  } catch (e) {
+    showProblem({ code: "error", message: `Could not open a demo session: ${e.message}` });
+  }
+  document.documentElement.dataset.ready = "true";
+}
+
+async function refreshBalance() {
+  const account = live.account;
+  const r = await api(`/v1/accounts/${encodeURIComponent(account)}/balance`, { auth: true });
+  if (account !== live.account) return; // switched meanwhile
+  const box = $("#balance");
+  if (r.status !== 200) {
+    box.replaceChildren(h("h2", { text: "Balance" }), h("p", { class: "error", text: errorText(r) }));
+    return;
+  }
+  const b = r.body;
+  const sources = b.sources.filter((s) => s.available > 0 || s.held > 0);
+  box.replaceChildren(
+    h("h2", { text: "Balance" }),
+    h("p", { class: "available" }, h("strong", { id: "balance-available", text: display(b.available, catalog) }), " available"),
+    b.held ? h("p", { class: "muted small", id: "balance-held", text: `${display(b.held, catalog)} held by running generations` }) : null,
+    h(
+      "ul",
+      { class: "sources" },
+      sources.length
+        ? sources.map((s) =>
+            h(
+              "li",
+              { "data-source": s.source },
+              h("span", { text: capitalize(s.source) }),
+              h("span", { text: units(s.available, catalog.decimals) + (s.held ? ` (+${units(s.held, catalog.decimals)} held)` : "") }),
+            ),
+          )
+        : h("li", { class: "muted", text: "No credits." }),
+    ),
+    b.nextExpiry
+      ? h("p", { class: "muted small", id: "balance-expiry", text: `${display(b.nextExpiry.amount, catalog)} expire ${when(b.nextExpiry.at)}` })
+      : null,
+  );
+  box.dataset.account = account;
+  box.dataset.available = String(b.available);
+  box.dataset.held = String(b.held);
+}
+
+/** "at 00:00 today", "on 1 Dec, 00:00": when credits expire (the last usable ms is 1 before). */
+function when(ms) {
+  const d = new Date(ms);
+  const time = d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const same = d.toDateString() === new Date().toDateString();
+  const tomorrow = d.toDateString() === new Date(Date.now() + 86_400_000).toDateString();
+  if (same) return `at ${time} today`;
+  if (tomorrow && time === "00:00") return "at midnight";
+  return `on ${d.toLocaleDateString([], { day: "numeric", month: "short", year: "numeric" })}, ${time}`;
+}
+
+/**
+ * Starts a generation through `POST /demo/generate` with the button's
+ * request and total and the engine's fingerprint; returns the node's status.
+ */
+async function generate({ key, title, request, total, fail }) {
+  hideProblem();
+  const body = { account: live.account, request, expect: { total, fingerprint: catalog.fingerprint } };
+  if (fail) body.fail = true;
+  const r = await api("/demo/generate", { method: "POST", body });
+  if (r.status === 201) {
+    trackJob({ title, charge: r.body, account: live.account, fail });
+    await refreshBalance();
+    return `Started: ${display(r.body.amount, catalog)} held until it finishes.`;
+  }
+  const error = (r.body && r.body.error) || { code: "error", message: `HTTP ${r.status}` };
+  if (error.code === "catalog_changed") {
+    await reloadCatalog();
+    const now = $(`#generate-${key}`);
+    const msg = now && now.dataset.total
+      ? `Prices changed on the server: this now costs ${display(Number(now.dataset.total), catalog)}. Press Generate again to confirm.`
+      : "Prices changed on the server. Check the settings and press Generate again.";
+    const status = $(`#${key}-status`);
+    if (status) status.textContent = msg;
+    return msg;
+  }
+  showProblem(error);
+  return `Not started: ${error.code}.`;
+}
+
+/** The server's catalog changed: price with the new one from now on. */
+async function reloadCatalog() {
+  const served = await serverCatalog();
+  if (!served) throw new Error("could not reload the catalog");
+  engine = createEngineFn(served.catalog);
+  catalog = engine.catalog();
+  live.etag = served.etag;
+  buildNodes();
+  renderFooter(catalog);
+}
+
+/** Lists the generation and polls its charge until it is settled or released. */
+function trackJob({ title, charge, account, fail }) {
+  const label = h("span", { class: "job-state" });
+  const item = h("li", { class: "job" }, h("strong", { text: title }), " ", label);
+  item.dataset.charge = charge.id;
+  item.dataset.account = account;
+  const show = (c) => {
+    item.dataset.status = c.status;
+    item.dataset.amount = String(c.amount);
+    item.className = `job ${c.status}`;
+    const amount = display(c.amount, catalog);
+    label.textContent =
+      c.status === "pending"
+        ? `${amount} · running${fail ? " (will fail)" : ""}, credits held`
+        : c.status === "settled"
+          ? `${amount} · done, charged`
+          : c.status === "released"
+            ? `${amount} · failed, refunded`
+            : `${amount} · ${c.status}`;
+  };
+  show(charge);
+  $("#jobs").prepend(item);
+  const poll = async () => {
+    const r = await api(`/v1/accounts/${encodeURIComponent(account)}/charges/${encodeURIComponent(charge.id)}`, { auth: account === live.account });
+    if (r.status === 200 && r.body.status !== "pending") {
+      show(r.body);
+      if (account === live.account) await refreshBalance();
+      item.dataset.done = "true"; // and the balance shows it
+      return;
+    }
+    setTimeout(poll, 250);
+  };
+  setTimeout(poll, 250);
+}
+
+function showProblem(error) {
+  const box = $("#problem");
+  const parts = [h("h2", { text: problemTitle(error.code) }), h("p", { text: error.message })];
+  if (error.code === "insufficient_credits") {
+    parts.push(
+      h(
+        "dl",
+        { class: "figures" },
+        [
+          ["Balance", error.balance],
+        ["Cost", error.estimate],
+          ["Short by", error.shortfall],
+        ].filter(([, v]) => v !== undefined).flatMap(([k, v]) => [h("dt", { text: k }), h("dd", { text: display(v, catalog) })]),
+      ),
+    );
+    if (error.packs?.length)
+      parts.push(
+        h("p", { class: "small", text: "Credit packs that cover it:" }),
+        h("ul", {}, error.packs.map((p) => h("li", { text: `${p.quantity} × ${p.name} (${p.credits} credits): ${money(p.total, p.currency)}` }))),
+      );
+    if (error.plans?.length)
+      parts.push(h("p", { class: "small", text: `Plans that cover it: ${error.plans.map((p) => p.name).join(", ")}.` }));
+  } else if (error.code === "not_entitled") {
+    parts.push(h("ul", {}, (error.denials || []).map((d) => h("li", { text: d.message }))));
+    if (error.upgrade) parts.push(h("p", { class: "small", text: `${error.upgrade.name} allows it.` }));
+  }
+  box.replaceChildren(...parts);
+  box.dataset.code = error.code;
+  box.hidden = false;
+}
+
+function hideProblem() {
+  const box = $("#problem");
+  box.hidden = true;
+  box.replaceChildren();
+  delete box.dataset.code;
+}
+
+function problemTitle(code) {
+  return code === "insufficient_credits" ? "Not enough credits" : code === "not_entitled" ? "Not in your plan" : `Could not generate (${code})`;
+}
+
+/** Minor units as money: 1999 USD → "19.99 USD". */
+function money(minor, currency) {
+  return `${units(minor, 2)} ${currency}`;
 }

@@ -164,3 +164,93 @@ test("serve --demo: the page prices from /pkg/ and a generation from it settles"
     await browser?.close();
   }
 });
+
+/** Opens the page served by the demo server and waits for its session and balance. */
+async function openLivePage(browser, problems) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  page.on("response", (r) => {
+    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+  });
+  await page.goto(`${base}/`);
+  await page.waitForFunction(
+    () => document.documentElement.dataset.ready === "true" && document.querySelector("#balance")?.dataset.available !== undefined,
+    null,
+    { timeout: 15_000 },
+  );
+  return page;
+}
+
+const available = (page) => page.$eval("#balance", (b) => Number(b.dataset.available));
+
+/** Presses Generate on the image node (with the failure switch as asked) and waits for the job to finish. */
+async function generateImage(page, fail) {
+  const before = await available(page);
+  const jobs = await page.$$eval("#jobs li", (l) => l.length);
+  const total = Number(await page.$eval("#generate-image", (b) => b.dataset.total));
+  await page.setChecked("#image-fail", fail);
+  await page.click("#generate-image");
+  await page.waitForFunction((n) => document.querySelectorAll("#jobs li").length === n + 1, jobs, { timeout: 10_000 });
+  const pending = await page.$eval("#jobs li", (li) => ({ ...li.dataset }));
+  // `done`: the charge is no longer pending and the balance was refreshed after it.
+  await page.waitForFunction(() => document.querySelector("#jobs li").dataset.done === "true", null, { timeout: 10_000 });
+  const done = await page.$eval("#jobs li", (li) => ({ ...li.dataset, text: li.textContent }));
+  return { before, total, pending, done, after: await available(page) };
+}
+
+test("serve --demo: the page's catalog is the server's (footer fingerprint = ETag), with a session and a balance", async () => {
+  let browser;
+  try {
+    const response = await fetch(`${base}/v1/catalog`);
+    const etag = response.headers.get("etag").replace(/^"|"$/g, "");
+    const served = await response.json();
+    browser = await launchChromium();
+    const problems = [];
+    const page = await openLivePage(browser, problems);
+    const foot = await page.$eval("#catalog-info", (f) => ({ ...f.dataset, text: f.textContent }));
+    assert.equal(foot.fingerprint, etag);
+    assert.equal(foot.source, "server");
+    assert.equal(served.fingerprint, etag);
+    const sidebar = await page.$eval("#account", (a) => ({ hidden: a.hidden, account: document.querySelector("#balance").dataset.account, sources: [...a.querySelectorAll(".sources li[data-source]")].length }));
+    assert.deepEqual({ hidden: sidebar.hidden, account: sidebar.account }, { hidden: false, account: "demo-free" });
+    assert.ok(sidebar.sources >= 1, "the balance shows its sources");
+    await page.selectOption("#account-select", "demo-pro");
+    await page.waitForFunction(() => document.querySelector("#balance").dataset.account === "demo-pro", null, { timeout: 10_000 });
+    assert.deepEqual(problems, []);
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    await browser?.close();
+  }
+});
+
+test("serve --demo: Generate settles for the button's number; a simulated failure is released and the balance is back", async () => {
+  let browser;
+  try {
+    browser = await launchChromium();
+    const problems = [];
+    const page = await openLivePage(browser, problems);
+    await page.selectOption("#account-select", "demo-pro");
+    await page.waitForFunction(() => document.querySelector("#balance").dataset.account === "demo-pro", null, { timeout: 10_000 });
+
+    const ok = await generateImage(page, false);
+    assert.equal(ok.pending.status, "pending", JSON.stringify(ok));
+    assert.equal(Number(ok.pending.amount), ok.total, "the held amount is the button's number");
+    assert.equal(ok.done.status, "settled", JSON.stringify(ok.done));
+    assert.equal(Number(ok.done.amount), ok.total);
+    assert.equal(ok.after, ok.before - ok.total, "the balance drops by the button's number");
+
+    const ko = await generateImage(page, true);
+    assert.equal(ko.pending.status, "pending", JSON.stringify(ko));
+    assert.equal(ko.done.status, "released", JSON.stringify(ko.done));
+    assert.equal(ko.after, ko.before, "a failed generation costs nothing");
+    assert.deepEqual(problems, []);
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    await browser?.close();
+  }
+});
