@@ -254,3 +254,30 @@ test("serve --demo: Generate settles for the button's number; a simulated failur
     await browser?.close();
   }
 });
+
+test("serve --demo: a request the free plan does not allow shows not_entitled with its denials, and nothing is charged", async () => {
+  let browser;
+  try {
+    browser = await launchChromium();
+    const problems = [];
+    const page = await openLivePage(browser, problems);
+    const before = await available(page);
+    await page.selectOption("#image-model", "image/flux-pro"); // tier pro: not on the free plan
+    await page.click("#generate-image");
+    await page.waitForFunction(() => !document.querySelector("#problem").hidden, null, { timeout: 10_000 });
+    const panel = await page.$eval("#problem", (p) => ({ code: p.dataset.code, text: p.textContent, denials: p.querySelectorAll("li").length }));
+    assert.equal(panel.code, "not_entitled", panel.text);
+    assert.ok(panel.denials >= 1, panel.text);
+    assert.match(panel.text, /does not allow tier "pro"/);
+    assert.equal(await page.$$eval("#jobs li", (l) => l.length), 0);
+    assert.equal(await available(page), before);
+    // The refusal is the one expected 4xx.
+    assert.deepEqual(problems.filter((p) => !/^HTTP 403: .*\/demo\/generate$/.test(p)), []);
+    assert.equal(problems.length, 1, problems.join("\n"));
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    await browser?.close();
+  }
+});
