@@ -110,7 +110,15 @@ fn the_core_build_has_no_clap_and_no_toml() {
         crates.contains("serde_json"),
         "not a dependency tree: {tree}"
     );
-    for banned in ["clap", "toml", "wasm-bindgen", "tokio", "rusqlite"] {
+    for banned in [
+        "clap",
+        "toml",
+        "wasm-bindgen",
+        "tokio",
+        "rusqlite",
+        "postgres",
+        "tokio-postgres",
+    ] {
         assert!(
             !crates.contains(banned),
             "{banned} in the core build: {tree}"

@@ -15,8 +15,10 @@ pub struct ServeArgs {
     /// SIGHUP reloads it; an invalid file leaves the old one in force.
     #[arg(long, short, default_value = "pricing.toml", value_name = "FILE")]
     catalog: PathBuf,
-    /// The SQLite database: created and migrated on first start
-    /// [default: genprice.db; with --demo, a fresh temporary one].
+    /// The database: a SQLite file, created and migrated on first start,
+    /// or a PostgreSQL URL (postgres://user:password@host:port/db), migrated
+    /// at start and shareable by several instances [default: genprice.db;
+    /// with --demo, a fresh temporary one].
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
     /// Address to listen on (port 0: any free port; the bound address is

@@ -44,7 +44,7 @@ use tracing::Level;
 pub struct Config {
     /// The catalog file (TOML, or JSON by extension).
     pub catalog: PathBuf,
-    /// The SQLite database file.
+    /// The database: a SQLite file, or a `postgres://` URL.
     pub db: PathBuf,
     /// Where to listen (`127.0.0.1:8080`; port 0 picks a free one).
     pub listen: SocketAddr,
@@ -130,11 +130,39 @@ fn load_catalog(path: &std::path::Path) -> Result<Catalog, String> {
     loaded.map_err(|e| format!("{e}"))
 }
 
+/// Opens the store `db` names: a `postgres://` (or `postgresql://`) URL
+/// is a PostgreSQL database, anything else a SQLite file.
+fn open_store(db: &std::path::Path) -> Result<Arc<dyn Store>, String> {
+    let name = db.to_string_lossy();
+    if name.starts_with("postgres://") || name.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return crate::store::postgres::PgStore::open(&name)
+            .map(|s| s as Arc<dyn Store>)
+            .map_err(|e| e.to_string());
+        #[cfg(not(feature = "postgres"))]
+        return Err(format!(
+            "{name}: this genprice was built without the postgres feature"
+        ));
+    }
+    SqliteStore::open(db)
+        .map(|s| s as Arc<dyn Store>)
+        .map_err(|e| e.to_string())
+}
+
+/// The database as logged: a URL without its user and password.
+fn shown(db: &std::path::Path) -> String {
+    let name = db.to_string_lossy();
+    match (name.split_once("://"), name.rsplit_once('@')) {
+        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://…@{host}"),
+        _ => name.into_owned(),
+    }
+}
+
 /// Runs the service until SIGTERM or Ctrl-C. `ready` is called with the
 /// bound address once it accepts connections.
 pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
     let catalog = load_catalog(&config.catalog)?;
-    let store: Arc<SqliteStore> = SqliteStore::open(&config.db).map_err(|e| e.to_string())?;
+    let store = open_store(&config.db)?;
     let env_key = config.secret_key.clone();
     let started = crate::store::write(&*store, move |tx| auth::start(tx, env_key.as_deref()))
         .await
@@ -145,7 +173,7 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         );
     }
     let published = RwLock::new(Arc::new(publish(&catalog)?));
-    let dyn_store: Arc<dyn Store> = store.clone();
+    let dyn_store: Arc<dyn Store> = Arc::clone(&store);
     let app = Arc::new(App {
         service: Service::new(dyn_store, catalog),
         keys: started.keys,
@@ -164,7 +192,7 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
     // The signal handlers exist before anyone hears "listening": a SIGHUP
     // or SIGTERM sent right after it is handled, never the default action.
     let signals = Signals::install()?;
-    tracing::info!(%bound, db = %config.db.display(), fingerprint = %app.published().0, "listening");
+    tracing::info!(%bound, db = %shown(&config.db), fingerprint = %app.published().0, "listening");
     ready(bound);
 
     let ids = Ids {

@@ -1,5 +1,7 @@
 //! Where `genprice serve` keeps accounts, ledgers, charges and idempotency
-//! records: the [`Store`] trait, and the SQL behind it ([`sqlite`]).
+//! records: the [`Store`] trait, and the SQL behind it: [`sqlite`] (one
+//! embedded file, the default) and `postgres` (one database shared by
+//! several instances; the `postgres` feature).
 //!
 //! The service never writes SQL. It hands the store *jobs*: closures over a
 //! [`Tx`], the data-access primitives of one transaction. A write job runs
@@ -13,6 +15,8 @@
 //! idempotency record. Nothing reads the ledger to answer a write, so an
 //! operation's cost does not grow with an account's history.
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod sqlite;
 
 use crate::wallet::Entry;
@@ -238,8 +242,9 @@ pub type Deliver = Box<dyn FnOnce(StoreResult<()>) + Send>;
 /// A backend: runs write jobs (grouped, durable before they are answered)
 /// and read jobs (on their own connections).
 pub trait Store: Send + Sync + 'static {
-    /// Queues a write job. Jobs of one account are applied in the order they
-    /// are queued, one at a time.
+    /// Queues a write job. Jobs of one account are applied one at a time:
+    /// on SQLite in the order they are queued (one writer), on PostgreSQL
+    /// in the order they take the account's row lock.
     fn submit(&self, job: Job);
     /// Queues a read job (its `bool` is ignored: a read changes nothing).
     fn submit_read(&self, job: Job);

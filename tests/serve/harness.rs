@@ -4,13 +4,39 @@
 //!
 //! Each `tests/serve_*.rs` file includes this with
 //! `#[path = "serve/harness.rs"] mod harness;`.
+//!
+//! The backend is SQLite, or PostgreSQL when `GENPRICE_TEST_BACKEND` is
+//! `postgres`: then a throwaway cluster is started for the test process
+//! ([`pgcluster`]) and each server gets a fresh database of its own, named
+//! after the test.
 #![allow(dead_code)]
+
+#[path = "pgcluster.rs"]
+pub mod pgcluster;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+/// Which database the test servers run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in the test's directory.
+    Sqlite,
+    /// A database of its own on this process's throwaway cluster.
+    Postgres,
+}
+
+/// The backend of this run: `GENPRICE_TEST_BACKEND=postgres`, or SQLite.
+pub fn backend() -> Backend {
+    match std::env::var("GENPRICE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        Ok("sqlite") | Ok("") | Err(_) => Backend::Sqlite,
+        Ok(other) => panic!("GENPRICE_TEST_BACKEND={other}: expected sqlite or postgres"),
+    }
+}
 
 /// The secret key every test server runs with.
 pub const KEY: &str = "gps_sk_test_secret";
@@ -24,8 +50,10 @@ pub struct Server {
     pub dir: PathBuf,
     /// The catalog file the server reads (a copy: tests may edit it).
     pub catalog: PathBuf,
-    /// The database file.
+    /// The database: a file, or a `postgres://` URL.
     pub db: PathBuf,
+    /// Which backend `db` is.
+    pub backend: Backend,
     /// The port it listened on (kept across restarts).
     pub port: u16,
     sweep_ms: u64,
@@ -95,11 +123,59 @@ impl Server {
             .unwrap_or("toml");
         let copy = dir.join(format!("catalog.{extension}"));
         std::fs::copy(catalog, &copy).unwrap();
+        let backend = if demo == Some(DemoDb::Temporary) {
+            Backend::Sqlite
+        } else {
+            backend()
+        };
+        let db = match backend {
+            Backend::Sqlite => dir.join("genprice.db"),
+            Backend::Postgres => PathBuf::from(pgcluster::Cluster::get().database(name)),
+        };
+        Server::start_on(dir, copy, db, backend, sweep_ms, demo)
+    }
+
+    /// Starts a server on `backend` (whatever the environment says) in a
+    /// fresh directory named `name`, on a copy of `catalog`.
+    pub fn start_backend(name: &str, catalog: &Path, sweep_ms: u64, backend: Backend) -> Server {
+        let dir = scratch(name);
+        let copy = dir.join("catalog.toml");
+        std::fs::copy(catalog, &copy).unwrap();
+        let db = match backend {
+            Backend::Sqlite => dir.join("genprice.db"),
+            Backend::Postgres => PathBuf::from(pgcluster::Cluster::get().database(name)),
+        };
+        Server::start_on(dir, copy, db, backend, sweep_ms, None)
+    }
+
+    /// Another instance on this server's database and catalog, with its own
+    /// directory `name` (for its log) and port.
+    pub fn another(&self, name: &str) -> Server {
+        let dir = scratch(name);
+        Server::start_on(
+            dir,
+            self.catalog.clone(),
+            self.db.clone(),
+            self.backend,
+            self.sweep_ms,
+            None,
+        )
+    }
+
+    fn start_on(
+        dir: PathBuf,
+        catalog: PathBuf,
+        db: PathBuf,
+        backend: Backend,
+        sweep_ms: u64,
+        demo: Option<DemoDb>,
+    ) -> Server {
         let mut server = Server {
             child: None,
             base: String::new(),
-            db: dir.join("genprice.db"),
-            catalog: copy,
+            db,
+            backend,
+            catalog,
             dir,
             port: 0,
             sweep_ms,
