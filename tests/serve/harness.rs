@@ -148,6 +148,15 @@ impl Server {
         Server::start_on(dir, copy, db, backend, sweep_ms, None)
     }
 
+    /// Starts a server in a fresh directory named `name` on a copy of
+    /// `catalog`, on the database `db` as it is (a file path or a URL).
+    pub fn start_at(name: &str, catalog: &Path, db: PathBuf, backend: Backend) -> Server {
+        let dir = scratch(name);
+        let copy = dir.join("catalog.toml");
+        std::fs::copy(catalog, &copy).unwrap();
+        Server::start_on(dir, copy, db, backend, 1000, None)
+    }
+
     /// Another instance on this server's database and catalog, with its own
     /// directory `name` (for its log) and port.
     pub fn another(&self, name: &str) -> Server {

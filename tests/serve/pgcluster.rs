@@ -234,6 +234,52 @@ impl Cluster {
         self.url(&db)
     }
 
+    /// Copies the rows of database `from` into the tables of database `to`
+    /// (`pg_dump --data-only`, without `skip`'s rows).
+    pub fn copy_rows(&self, from: &str, to: &str, skip: &str) {
+        let dump = Command::new(self.bin.join("pg_dump"))
+            .args([
+                "--data-only",
+                "--no-owner",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg(format!("--exclude-table={skip}"))
+            .arg(from)
+            .output()
+            .unwrap();
+        assert!(
+            dump.status.success(),
+            "pg_dump: {}",
+            String::from_utf8_lossy(&dump.stderr)
+        );
+        let mut load = Command::new(self.bin.join("psql"))
+            .args([
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+            ])
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg("-d")
+            .arg(to)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::io::Write::write_all(&mut load.stdin.take().unwrap(), &dump.stdout).unwrap();
+        assert!(load.wait().unwrap().success(), "psql: loading the dump");
+    }
+
     /// The URL of database `db`.
     pub fn url(&self, db: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{db}", self.port)
