@@ -6,6 +6,10 @@
 #                         pinned to the wasm-bindgen version in Cargo.lock
 #   need_node_modules     npm ci (wasm-opt from binaryen, TypeScript, Vite, playwright-core)
 #   need_chromium         Debian's chromium, for the browser tests
+#   need_postgres         Debian's PostgreSQL server binaries (initdb, pg_ctl,
+#                         psql, pg_dump, pgbench), for the tests and the bench
+#                         on PostgreSQL; they start throwaway clusters of their
+#                         own, so the package's default cluster is not created
 set -euo pipefail
 
 die() { printf 'genprice setup: %s\n' "$*" >&2; exit 1; }
@@ -39,5 +43,22 @@ need_chromium() {
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq || die "apt-get update failed"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium || die "cannot install chromium"
+  fi
+}
+
+need_postgres() {
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    command -v apt-get >/dev/null || die "PostgreSQL not found and apt-get is unavailable: install the PostgreSQL server"
+    local sudo=""
+    [ "$(id -u)" = 0 ] || sudo="sudo"
+    # The tests start clusters of their own: no 'main' cluster on 5432.
+    $sudo mkdir -p /etc/postgresql-common/createcluster.d
+    echo "create_main_cluster = false" | $sudo tee /etc/postgresql-common/createcluster.d/genprice.conf >/dev/null
+    $sudo apt-get update -qq || die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq postgresql || die "cannot install postgresql"
+  fi
+  # As root the clusters run as the package's postgres user (initdb refuses root).
+  if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+    die "running as root, but there is no postgres user to run the test clusters"
   fi
 }

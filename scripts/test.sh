@@ -3,8 +3,9 @@
 #   Rust: formatting, clippy (native, core without `native`, wasm32), docs,
 #         unit, integration, property and vector tests, the service tests
 #         against the spawned `genprice serve` (API, auth, concurrency,
-#         kill -9 crash cycles), doc tests, and the benchmarks once in test
-#         mode;
+#         kill -9 crash cycles) on SQLite, then the same suites on
+#         PostgreSQL with two instances on one database (a throwaway cluster
+#         per test process), doc tests, and the benchmarks once in test mode;
 #   wasm: builds pkg/ and runs the binding tests under Node (wasm-bindgen-test);
 #   JS:   tsc on a typed consumer, then node's test runner on tests/js/
 #         (shared vectors, native-vs-wasm differential, wallet vectors,
@@ -13,7 +14,8 @@
 #   and prints the size and speed report (failing only on the size budget).
 #
 # Installs what it needs (the wasm32 target, the wasm-bindgen CLI pinned to
-# Cargo.lock, npm dev dependencies, Debian's chromium), idempotently, and
+# Cargo.lock, npm dev dependencies, Debian's chromium and PostgreSQL),
+# idempotently, and
 # fails loudly: the first failing step stops the run with a non-zero status.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -26,11 +28,12 @@ command -v node >/dev/null || die "node not found: install Node.js and npm"
 cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt || die "cannot install rustfmt"
 cargo clippy --version >/dev/null 2>&1 || rustup component add clippy || die "cannot install clippy"
 
-step "setup (wasm32 target, wasm-bindgen CLI, npm dev dependencies, chromium)"
+step "setup (wasm32 target, wasm-bindgen CLI, npm dev dependencies, chromium, postgresql)"
 source scripts/setup.sh
 need_wasm_toolchain
 need_node_modules
 need_chromium
+need_postgres
 
 step "format (cargo fmt --check)"
 cargo fmt --all -- --check
@@ -49,6 +52,10 @@ cargo test --locked --benches
 
 step "unit, integration, property and vector tests"
 cargo test --locked --lib --bins --tests
+
+step "the service suites again on PostgreSQL (one throwaway cluster per test process)"
+GENPRICE_TEST_BACKEND=postgres cargo test --locked \
+  --test serve_api --test serve_auth --test serve_concurrency --test serve_crash --test serve_demo
 
 step "doc tests (including the README's Rust example)"
 cargo test --locked --doc
