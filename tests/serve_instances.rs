@@ -277,3 +277,39 @@ async fn a_database_of_schema_v1_is_migrated_with_its_data() {
     assert_eq!(balance.body["held"], 14, "{}", balance.text);
     assert_eq!(balance.body["spent"], 7, "{}", balance.text);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_the_database_closes_are_replaced_without_a_failed_request() {
+    let cluster = Cluster::get();
+    let server = Server::start_backend("inst-reconnect", &test_catalog(), 1000, Backend::Postgres);
+    let http = client();
+    account(&http, &server, "u1", "empty").await;
+    give(&http, &server, "u1", "g", 1000).await;
+    let fp = fingerprint(&http, &server).await;
+    let body = charge_of(json!({"product": "image/seven"}), 7, &fp);
+    // Every session of the service's database ends (an administrator, a
+    // failover): each of its connections finds out at its next BEGIN.
+    let ended = cluster.psql(
+        "inst_reconnect",
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    );
+    assert!(
+        ended.parse::<u32>().unwrap() >= 20,
+        "{ended} sessions ended"
+    );
+    for i in 0..40 {
+        let key = format!("after-{i}");
+        let answer = post_key(&http, &server, "/v1/accounts/u1/charges", &body, &key).await;
+        assert_eq!(answer.status, 201, "{}", answer.text);
+        let balance = get(&http, &server, "/v1/accounts/u1/balance").await;
+        assert_eq!(balance.status, 200, "{}", balance.text);
+    }
+    let balance = get(&http, &server, "/v1/accounts/u1/balance").await;
+    assert_eq!(balance.body["held"], 280, "{}", balance.text);
+    assert!(
+        server.log().contains("reconnecting"),
+        "no reconnection logged: {}",
+        server.log()
+    );
+}

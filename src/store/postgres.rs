@@ -149,9 +149,18 @@ pub(crate) fn pg(e: postgres::Error) -> StoreError {
     }
 }
 
+/// A session of an instance that died (its machine lost, not its process:
+/// then the socket closes) inside a transaction would keep its row locks
+/// until TCP gave up on it; the server ends it after this long idle in a
+/// transaction instead. A job never idles in its transaction: it runs its
+/// statements back to back.
+const IDLE_IN_TRANSACTION: &str = "SET idle_in_transaction_session_timeout = '10s'";
+
 /// Connects once.
 fn connect(config: &Config) -> StoreResult<Client> {
-    config.connect(NoTls).map_err(pg)
+    let mut client = config.connect(NoTls).map_err(pg)?;
+    client.batch_execute(IDLE_IN_TRANSACTION).map_err(pg)?;
+    Ok(client)
 }
 
 /// Brings the schema of the database behind `client` to `target`, one
@@ -245,13 +254,31 @@ impl Conn {
     }
 
     /// A new connection when the old one is closed (the server restarted,
-    /// the network failed); its statements are prepared again.
+    /// the network failed, the session was terminated); its statements
+    /// are prepared again.
     fn heal(&mut self) -> StoreResult<()> {
         if self.client.is_closed() {
             self.client = connect(&self.config)?;
             self.statements.clear();
         }
         Ok(())
+    }
+
+    /// Opens a transaction with `begin`. When that fails (a session
+    /// terminated by the server, a connection lost), the connection is
+    /// replaced and the `BEGIN` sent once more: no job has run in it yet,
+    /// so nothing can happen twice.
+    fn begin(&mut self, begin: &str) -> StoreResult<()> {
+        self.heal()?;
+        match self.client.batch_execute(begin) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                tracing::warn!(error = %pg(e), "postgres: cannot begin; reconnecting");
+                self.client = connect(&self.config)?;
+                self.statements.clear();
+                self.client.batch_execute(begin).map_err(pg)
+            }
+        }
     }
 }
 
@@ -447,10 +474,7 @@ fn run_one(
     begin: &str,
     write: bool,
 ) -> (StoreResult<()>, Option<Deliver>, Duration) {
-    if let Err(e) = conn
-        .heal()
-        .and_then(|()| conn.client.batch_execute(begin).map_err(pg))
-    {
+    if let Err(e) = conn.begin(begin) {
         // The job never ran: its caller hears that the store stopped (the
         // channel of its answer is dropped with it).
         drop(job);
