@@ -12,8 +12,10 @@
 //!    settle, each with an idempotency key; each client on its own account
 //!    and keep-alive connection) at concurrency 1, 16 and 64, with one
 //!    instance and with two on the same database (client `i` talks to
-//!    instance `i % n`), with p50/p99 pair latency and the writers' time in
-//!    jobs and in `COMMIT` per job (their stats line).
+//!    instance `i % n`), 16 writer connections each, and with one instance
+//!    of 32 (as many connections as the two), with p50/p99 pair latency
+//!    and the writers' time in jobs and in `COMMIT` per job (their stats
+//!    line).
 //!
 //! Targets (issue 13): at concurrency 1, ≥ 50 % of the raw rate (a pair is
 //! two durable transactions, so 50 % is also the ceiling); at 64, two
@@ -111,13 +113,15 @@ fn writer_stats(log: &str) -> Option<(u64, u64, u64)> {
 }
 
 impl Server {
-    fn start(dir: &Path, name: &str, url: &str) -> Server {
+    fn start(dir: &Path, name: &str, url: &str, writers: usize) -> Server {
         let log = dir.join(format!("{name}.log"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_genprice"))
             .args(["serve", "--listen", "127.0.0.1:0", "--catalog"])
             .arg(catalog())
             .arg("--db")
             .arg(url)
+            .arg("--db-writers")
+            .arg(writers.to_string())
             .env("GENPRICE_SECRET_KEY", KEY)
             .env("GENPRICE_LOG", "warn,genprice::store::stats=info")
             .stdin(Stdio::null())
@@ -171,6 +175,7 @@ impl Drop for Server {
 
 struct Level {
     instances: usize,
+    writers: usize,
     concurrency: usize,
     pairs: usize,
     seconds: f64,
@@ -193,15 +198,15 @@ fn charge_id(body: &[u8]) -> String {
 fn pairs(
     cluster: &Cluster,
     dir: &Path,
-    instances: usize,
+    (instances, writers): (usize, usize),
     concurrency: usize,
     plan: &Plan,
     runtime: &tokio::runtime::Runtime,
 ) -> Level {
-    let name = format!("bench_i{instances}_c{concurrency}");
+    let name = format!("bench_i{instances}_w{writers}_c{concurrency}");
     let url = cluster.database(&name);
     let servers: Vec<Server> = (0..instances)
-        .map(|i| Server::start(dir, &format!("{name}-{i}"), &url))
+        .map(|i| Server::start(dir, &format!("{name}-{i}"), &url, writers))
         .collect();
     let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
     let (mut latencies, seconds) = runtime.block_on(async {
@@ -274,6 +279,7 @@ fn pairs(
     };
     Level {
         instances,
+        writers,
         concurrency,
         pairs: latencies.len(),
         seconds,
@@ -312,17 +318,13 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    // One instance and two with the default 16 writer connections each,
+    // then one instance with as many connections as those two.
+    let setups = [(1, 16), (2, 16), (1, 32)];
     let mut levels = Vec::new();
-    for instances in [1, 2] {
+    for setup in setups {
         for concurrency in [1, 16, 64] {
-            levels.push(pairs(
-                cluster,
-                &dir,
-                instances,
-                concurrency,
-                &plan,
-                &runtime,
-            ));
+            levels.push(pairs(cluster, &dir, setup, concurrency, &plan, &runtime));
         }
     }
     let (raw_after, raw_commit_after) = raw(&raw_url, plan.raw);
@@ -345,16 +347,17 @@ fn main() {
     );
     println!();
     println!(
-        "| instances | concurrency | pairs/s | durable writes/s | % of raw | p50 pair ms | p99 pair ms | ms in job per job | ms in BEGIN+COMMIT per job |"
+        "| instances | writers each | concurrency | pairs/s | durable writes/s | % of raw | p50 pair ms | p99 pair ms | ms in job per job | ms in BEGIN+COMMIT per job |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for level in &levels {
         let rate = level.pairs as f64 / level.seconds;
         let (jobs, run, commit) = level.stats;
         let per_job = |total: u64| format!("{:.3}", total as f64 / jobs.max(1) as f64);
         println!(
-            "| {} | {} | {rate:.0} | {:.0} | {:.0} % | {:.2} | {:.2} | {} | {} |",
+            "| {} | {} | {} | {rate:.0} | {:.0} | {:.0} % | {:.2} | {:.2} | {} | {} |",
             level.instances,
+            level.writers,
             level.concurrency,
             2.0 * rate,
             100.0 * rate / raw_rate,
@@ -365,15 +368,16 @@ fn main() {
         );
     }
     for c in [1, 16, 64] {
-        let rate = |n: usize| {
+        let rate = |setup: (usize, usize)| {
             levels
                 .iter()
-                .find(|l| l.instances == n && l.concurrency == c)
+                .find(|l| (l.instances, l.writers) == setup && l.concurrency == c)
                 .map_or(0.0, |l| l.pairs as f64 / l.seconds)
         };
         println!(
-            "concurrency {c}: two instances / one = {:.2}",
-            rate(2) / rate(1).max(f64::MIN_POSITIVE)
+            "concurrency {c}: two instances / one = {:.2}; two instances / one with 32 writers = {:.2}",
+            rate((2, 16)) / rate((1, 16)).max(f64::MIN_POSITIVE),
+            rate((2, 16)) / rate((1, 32)).max(f64::MIN_POSITIVE)
         );
     }
     println!();

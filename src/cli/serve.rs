@@ -21,6 +21,11 @@ pub struct ServeArgs {
     /// with --demo, a fresh temporary one].
     #[arg(long, value_name = "PATH")]
     db: Option<PathBuf>,
+    /// With a PostgreSQL --db: this instance's writer connections, each
+    /// running one operation per transaction (size the server's
+    /// max_connections for these plus 4 readers per instance).
+    #[arg(long, default_value_t = 16, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    db_writers: u16,
     /// Address to listen on (port 0: any free port; the bound address is
     /// printed on stdout as {"listening":"ADDR"}).
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
@@ -97,6 +102,7 @@ pub fn run_serve(args: ServeArgs) -> Result<ExitCode, String> {
     let config = Config {
         catalog: args.catalog,
         db,
+        db_writers: usize::from(args.db_writers),
         listen: args.listen,
         secret_key: std::env::var("GENPRICE_SECRET_KEY")
             .ok()

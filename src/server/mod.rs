@@ -46,6 +46,9 @@ pub struct Config {
     pub catalog: PathBuf,
     /// The database: a SQLite file, or a `postgres://` URL.
     pub db: PathBuf,
+    /// On PostgreSQL, this instance's writer connections (SQLite has one
+    /// writer).
+    pub db_writers: usize,
     /// Where to listen (`127.0.0.1:8080`; port 0 picks a free one).
     pub listen: SocketAddr,
     /// The secret key, from `GENPRICE_SECRET_KEY`.
@@ -132,11 +135,11 @@ fn load_catalog(path: &std::path::Path) -> Result<Catalog, String> {
 
 /// Opens the store `db` names: a `postgres://` (or `postgresql://`) URL
 /// is a PostgreSQL database, anything else a SQLite file.
-fn open_store(db: &std::path::Path) -> Result<Arc<dyn Store>, String> {
+fn open_store(db: &std::path::Path, writers: usize) -> Result<Arc<dyn Store>, String> {
     let name = db.to_string_lossy();
     if name.starts_with("postgres://") || name.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
-        return crate::store::postgres::PgStore::open(&name)
+        return crate::store::postgres::PgStore::open(&name, writers)
             .map(|s| s as Arc<dyn Store>)
             .map_err(|e| e.to_string());
         #[cfg(not(feature = "postgres"))]
@@ -162,7 +165,7 @@ fn shown(db: &std::path::Path) -> String {
 /// bound address once it accepts connections.
 pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), String> {
     let catalog = load_catalog(&config.catalog)?;
-    let store = open_store(&config.db)?;
+    let store = open_store(&config.db, config.db_writers)?;
     let env_key = config.secret_key.clone();
     let started = crate::store::write(&*store, move |tx| auth::start(tx, env_key.as_deref()))
         .await

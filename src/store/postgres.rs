@@ -5,8 +5,9 @@
 //! the same meaning; what changes is who serialises an account:
 //!
 //! - **Per-account order is the database's.** SQLite has one writer thread
-//!   per process; here every instance has [`WRITERS`] connections, each
-//!   running one job per transaction (`READ COMMITTED`). In a write job,
+//!   per process; here every instance has its writer connections (16 by
+//!   default, `--db-writers`), each running one job per transaction
+//!   (`READ COMMITTED`). In a write job,
 //!   [`Tx::account`](super::Tx::account) reads the row `FOR UPDATE`: a
 //!   second job on that account, on this instance or another, waits at
 //!   that read until the first commits, then reads the committed row. The
@@ -29,7 +30,7 @@
 //! - **Durable before answered.** A job's caller hears back after its
 //!   `COMMIT` returned, with the server's `synchronous_commit` (on by
 //!   default: the commit record is flushed to the WAL). Group commit is
-//!   PostgreSQL's own: concurrent commits on the [`WRITERS`] connections
+//!   PostgreSQL's own: concurrent commits on the writer connections
 //!   share one WAL flush. A batch of jobs in one transaction, as the SQLite
 //!   writer does, would hold every job's row locks until the batch commits
 //!   and let two instances deadlock on each other's accounts.
@@ -54,9 +55,6 @@ use std::time::{Duration, Instant};
 
 mod tx;
 use tx::PgTx;
-
-/// Write connections (and threads) per instance.
-pub const WRITERS: usize = 16;
 
 /// Read connections (and threads) per instance.
 const READERS: usize = 4;
@@ -284,9 +282,11 @@ impl Conn {
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host:port/db`),
-    /// migrates its schema to the current version, and starts the writer
-    /// and reader threads. Blocks until every connection is open.
-    pub fn open(url: &str) -> StoreResult<Arc<PgStore>> {
+    /// migrates its schema to the current version, and starts `writers`
+    /// writer threads (at least one) and the reader threads, each with its
+    /// connection. Blocks until every connection is open.
+    pub fn open(url: &str, writers: usize) -> StoreResult<Arc<PgStore>> {
+        let writers = writers.max(1);
         let config: Config = url
             .parse()
             .map_err(|e| StoreError::new(format!("{url}: not a PostgreSQL URL: {e}")))?;
@@ -305,16 +305,19 @@ impl PgStore {
         let writes = Arc::new(Mutex::new(write_receive));
         let reads = Arc::new(Mutex::new(read_receive));
         let (ready_send, ready_receive) = channel::<StoreResult<()>>();
-        let stats = Arc::new(Mutex::new(Stats::default()));
+        let stats = Arc::new(Mutex::new(Stats {
+            writers,
+            ..Stats::default()
+        }));
         let mut threads = Vec::new();
-        for i in 0..WRITERS + READERS {
-            let write = i < WRITERS;
+        for i in 0..writers + READERS {
+            let write = i < writers;
             let jobs = Arc::clone(if write { &writes } else { &reads });
             let (config, ready, stats) = (config.clone(), ready_send.clone(), Arc::clone(&stats));
             let name = if write {
                 format!("genprice-pg-writer-{i}")
             } else {
-                format!("genprice-pg-reader-{}", i - WRITERS)
+                format!("genprice-pg-reader-{}", i - writers)
             };
             let thread = std::thread::Builder::new()
                 .name(name)
@@ -337,7 +340,7 @@ impl PgStore {
             reads: Mutex::new(Some(read_send)),
             threads: Mutex::new(threads),
         };
-        for _ in 0..WRITERS + READERS {
+        for _ in 0..writers + READERS {
             let ready = ready_receive
                 .recv()
                 .unwrap_or_else(|_| Err(StoreError::new("a connection thread stopped")));
@@ -351,11 +354,11 @@ impl PgStore {
         let store = Arc::new(store);
         if let Ok(mut threads) = store.threads.lock() {
             // Logs the writers' stats once they have all stopped.
-            let writers: Vec<JoinHandle<()>> = threads.drain(..WRITERS).collect();
+            let writing: Vec<JoinHandle<()>> = threads.drain(..writers).collect();
             if let Ok(t) = std::thread::Builder::new()
                 .name("genprice-pg-stats".into())
                 .spawn(move || {
-                    for w in writers {
+                    for w in writing {
                         let _ = w.join();
                     }
                     if let Ok(stats) = log_stats.lock() {
@@ -410,6 +413,7 @@ impl Store for PgStore {
 /// `genprice::store::stats`, as SQLite's writer logs its own).
 #[derive(Debug, Default)]
 struct Stats {
+    writers: usize,
     jobs: u64,
     failed: u64,
     /// Summed over the writers: running jobs (their statements' round trips
@@ -426,7 +430,7 @@ impl Stats {
             target: "genprice::store::stats",
             backend = "postgres",
             wall_ms = ms(wall),
-            writers = WRITERS,
+            writers = self.writers,
             jobs = self.jobs,
             failed = self.failed,
             run_ms = ms(self.run),
