@@ -92,6 +92,90 @@ fn raw(url: &str, time: Duration) -> (f64, Duration) {
     .unwrap()
 }
 
+/// CPU ticks (user + system) a process has used, from `/proc/PID/stat`.
+fn ticks_of(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // After the command's closing parenthesis: state, ppid, … utime is the
+    // 12th field from there, stime the 13th.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, rest)| rest)
+        .split_whitespace()
+        .collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// The processes whose parent is `parent`.
+fn children_of(parent: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+/// The machine's CPU ticks from `/proc/stat`: (busy, all).
+fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let numbers: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let all: u64 = numbers.iter().sum();
+    // idle and iowait are the 4th and 5th.
+    let idle = numbers.get(3).copied().unwrap_or(0) + numbers.get(4).copied().unwrap_or(0);
+    (all - idle, all)
+}
+
+/// CPU used over the measured window: by the genprice instances, by the
+/// cluster (postmaster and backends), and the machine's busy share.
+#[derive(Default, Clone, Copy)]
+struct Cpu {
+    genprice: u64,
+    postgres: u64,
+    busy: u64,
+    all: u64,
+}
+
+fn sample(instances: &[u32], postmaster: u32) -> Cpu {
+    let (busy, all) = machine_ticks();
+    let postgres = ticks_of(postmaster)
+        + children_of(postmaster)
+            .into_iter()
+            .map(ticks_of)
+            .sum::<u64>();
+    Cpu {
+        genprice: instances.iter().map(|&p| ticks_of(p)).sum(),
+        postgres,
+        busy,
+        all,
+    }
+}
+
 struct Server {
     child: Child,
     addr: String,
@@ -183,6 +267,8 @@ struct Level {
     p99: Duration,
     /// Summed over the instances: jobs, ms in jobs, ms in BEGIN/COMMIT.
     stats: (u64, u64, u64),
+    /// CPU over the measured window (ticks of 10 ms).
+    cpu: Cpu,
 }
 
 /// The `"id"` of a charge body.
@@ -209,7 +295,16 @@ fn pairs(
         .map(|i| Server::start(dir, &format!("{name}-{i}"), &url, writers))
         .collect();
     let addrs: Vec<String> = servers.iter().map(|s| s.addr.clone()).collect();
-    let (mut latencies, seconds) = runtime.block_on(async {
+    let pids: Vec<u32> = servers.iter().map(|s| s.child.id()).collect();
+    let postmaster: u32 = std::fs::read_to_string(cluster.dir.join("data/postmaster.pid"))
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let (mut latencies, seconds, cpu) = runtime.block_on(async {
         let mut setup = Conn::open(&addrs[0]).await;
         let (_, catalog) = setup.request("GET", "/v1/catalog", None, "").await;
         let catalog: Value = serde_json::from_slice(&catalog).unwrap();
@@ -230,6 +325,18 @@ fn pairs(
         );
         let measure_from = Instant::now() + plan.warm;
         let end = measure_from + plan.measure;
+        let sampler = std::thread::spawn(move || {
+            std::thread::sleep(measure_from.saturating_duration_since(Instant::now()));
+            let first = sample(&pids, postmaster);
+            std::thread::sleep(end.saturating_duration_since(Instant::now()));
+            let last = sample(&pids, postmaster);
+            Cpu {
+                genprice: last.genprice.saturating_sub(first.genprice),
+                postgres: last.postgres.saturating_sub(first.postgres),
+                busy: last.busy - first.busy,
+                all: last.all - first.all,
+            }
+        });
         let clients: Vec<_> = (0..concurrency)
             .map(|i| {
                 let (addr, charge) = (addrs[i % addrs.len()].clone(), Arc::clone(&charge));
@@ -262,7 +369,8 @@ fn pairs(
         for client in clients {
             all.extend(client.await.unwrap());
         }
-        (all, (Instant::now() - measure_from).as_secs_f64())
+        let cpu = sampler.join().unwrap();
+        (all, (Instant::now() - measure_from).as_secs_f64(), cpu)
     });
     let mut stats = (0, 0, 0);
     for server in servers {
@@ -286,6 +394,7 @@ fn pairs(
         p50: at(0.50),
         p99: at(0.99),
         stats,
+        cpu,
     }
 }
 
@@ -347,15 +456,15 @@ fn main() {
     );
     println!();
     println!(
-        "| instances | writers each | concurrency | pairs/s | durable writes/s | % of raw | p50 pair ms | p99 pair ms | ms in job per job | ms in BEGIN+COMMIT per job |"
+        "| instances | writers each | concurrency | pairs/s | durable writes/s | % of raw | p50 pair ms | p99 pair ms | ms in job per job | ms in BEGIN+COMMIT per job | CPU ms/pair genprice | CPU ms/pair postgres | machine busy |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for level in &levels {
         let rate = level.pairs as f64 / level.seconds;
         let (jobs, run, commit) = level.stats;
         let per_job = |total: u64| format!("{:.3}", total as f64 / jobs.max(1) as f64);
         println!(
-            "| {} | {} | {} | {rate:.0} | {:.0} | {:.0} % | {:.2} | {:.2} | {} | {} |",
+            "| {} | {} | {} | {rate:.0} | {:.0} | {:.0} % | {:.2} | {:.2} | {} | {} | {:.2} | {:.2} | {:.0} % |",
             level.instances,
             level.writers,
             level.concurrency,
@@ -365,6 +474,9 @@ fn main() {
             ms(level.p99),
             per_job(run),
             per_job(commit),
+            10.0 * level.cpu.genprice as f64 / level.pairs.max(1) as f64,
+            10.0 * level.cpu.postgres as f64 / level.pairs.max(1) as f64,
+            100.0 * level.cpu.busy as f64 / level.cpu.all.max(1) as f64,
         );
     }
     for c in [1, 16, 64] {
@@ -381,7 +493,10 @@ fn main() {
         );
     }
     println!();
-    println!("(writer figures cover each server's whole life, setup and warm-up included)");
+    println!(
+        "(writer figures cover each server's whole life, setup and warm-up included; CPU figures the \
+         measured window, in ticks of 10 ms; machine busy counts every process on the machine)"
+    );
     for level in &levels {
         assert!(
             level.pairs > 0,
