@@ -365,3 +365,22 @@ async fn sweep(app: Arc<App>, every: Duration) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+    use std::path::Path;
+
+    #[test]
+    fn a_database_url_is_logged_without_its_user_and_password() {
+        assert_eq!(
+            shown(Path::new("postgres://app:s3cr@t@db.internal:5432/genprice")),
+            "postgres://…@db.internal:5432/genprice"
+        );
+        assert_eq!(
+            shown(Path::new("postgresql://db.internal/genprice")),
+            "postgresql://db.internal/genprice"
+        );
+        assert_eq!(shown(Path::new("data/genprice.db")), "data/genprice.db");
+    }
+}

@@ -289,7 +289,8 @@ impl PgStore {
         let writers = writers.max(1);
         let config: Config = url
             .parse()
-            .map_err(|e| StoreError::new(format!("{url}: not a PostgreSQL URL: {e}")))?;
+            // The URL may hold a password: not echoed.
+            .map_err(|e| StoreError::new(format!("--db: not a PostgreSQL URL: {e}")))?;
         // The driver runs its own small runtime: connect on a plain thread,
         // not on one of the caller's (maybe async) threads.
         let first = config.clone();
