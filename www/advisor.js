@@ -98,7 +98,7 @@ function render(estimate, catalog) {
           rec.why,
         )
       : h("p", { class: "recommendation", id: "advice-pick", text: estimate.reason ?? "No plan covers this mix." }),
-    table,
+    h("div", { class: "table-wrap", tabIndex: 0, role: "region", "aria-label": "Plan options" }, table),
   );
   box.dataset.ready = "true";
 }

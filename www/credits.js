@@ -102,7 +102,7 @@ async function drawCharts() {
           width,
           height: 200,
           legend: { show: false },
-          scales: { x: { time: true }, y: { range: (_, min, max) => [0, Math.max(1, max)] } },
+          scales: { x: { time: true, range: () => [days[0] / 1000 - 43_200, days[days.length - 1] / 1000 + 43_200] }, y: { range: (_, min, max) => [0, Math.max(1, max)] } },
           series: [{}, { label: "credits", fill: "rgba(79,70,229,0.55)", stroke: "#4f46e5", paths: bars, points: { show: false } }],
           axes: [{ values: (_, ticks) => ticks.map((t) => day(t * 1000).slice(5)) }, {}],
         },

@@ -66,6 +66,8 @@ function render() {
   container.replaceChildren();
   buildNodes(container, ctx);
   container.removeAttribute("aria-busy");
+  // When the first price was on screen, in ms since navigation started (tests report it).
+  document.documentElement.dataset.firstPriceMs ??= String(Math.round(performance.now()));
   renderFooter();
 }
 

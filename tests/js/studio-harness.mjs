@@ -82,7 +82,8 @@ export async function startDemo({ delayMs = 150 } = {}) {
 
 /** Opens the studio served at `base` and waits until its session and balance are there; collects page problems. */
 export async function openStudio(browser, base, { width = 1280, height = 900, hash = "" } = {}) {
-  const page = await browser.newPage({ viewport: { width, height } });
+  const context = await browser.newContext({ viewport: { width, height }, acceptDownloads: true });
+  const page = await context.newPage();
   const problems = [];
   page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
   page.on("requestfailed", (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
