@@ -62,14 +62,15 @@ export async function refreshBalance() {
     b.held ? h("p", { class: "muted small", id: "balance-held", text: `${display(b.held, catalog)} held by running generations` }) : null,
     h(
       "ul",
-      { class: "sources", "aria-label": "Credits by source, spent in this order" },
+      { class: "sources", "aria-label": "Credits by source" },
       sources.length
         ? sources.map((s) =>
             h(
               "li",
               { "data-source": s.source },
-              h("span", { text: capitalize(s.source) }),
+              h("span", { class: "source-name", text: capitalize(s.source) }),
               h("span", { text: display(s.available, catalog) + (s.held ? ` (+${s.held} held)` : "") }),
+              h("span", { class: "source-expiry", text: sourceExpiry(b.grants, s.source, catalog) }),
             ),
           )
         : h("li", { class: "muted", text: "No credits." }),
@@ -80,6 +81,16 @@ export async function refreshBalance() {
   box.dataset.account = account;
   box.dataset.available = String(b.available);
   box.dataset.held = String(b.held);
+}
+
+/** "100 credits expire at midnight", "never expire": a source's soonest expiry, from its grants. */
+function sourceExpiry(grants, source, catalog) {
+  const open = grants.filter((g) => g.source === source && g.available > 0);
+  const dated = open.filter((g) => g.expiresAt !== undefined && g.expiresAt !== null);
+  if (!dated.length) return open.length ? "never expire" : "";
+  const at = Math.min(...dated.map((g) => g.expiresAt));
+  const amount = dated.filter((g) => g.expiresAt === at).reduce((n, g) => n + g.available, 0);
+  return `${display(amount, catalog)} expire ${when(at)}`;
 }
 
 function planName(id) {

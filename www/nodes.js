@@ -337,15 +337,21 @@ function buildNode(section, key, ctx) {
   return { key, request, update };
 }
 
-/** The most capable model the plan allows with its defaults (the last allowed, catalog order), else the first. */
+/**
+ * The most capable model the plan allows with its defaults: the highest
+ * tier (the catalog's `tiers`, cheapest first) among the allowed, paid ones,
+ * else any allowed one, else the first (it shows locked).
+ */
 function pickModel(products, ctx) {
   const defaults = (p) => {
     const field = METER_FIELD[p.meter];
     return field && p.quantity ? { product: p.id, [field]: p.quantity.default ?? p.quantity.min } : { product: p.id };
   };
   if (!ctx.gate(defaults(products[0]))) return products[0].id; // no plan known
+  const tiers = ctx.catalog().tiers ?? [];
   const allowed = products.filter((p) => ctx.gate(defaults(p))?.allowed === true);
-  return (allowed.filter((p) => p.price > 0).at(-1) ?? allowed[0] ?? products[0]).id;
+  const paid = allowed.filter((p) => p.price > 0).sort((a, b) => tiers.indexOf(b.tier) - tiers.indexOf(a.tier));
+  return (paid[0] ?? allowed[0] ?? products[0]).id;
 }
 
 function lineSteps(line, q) {

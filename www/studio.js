@@ -23,9 +23,10 @@ function showFatal(message) {
 }
 
 try {
+  const asked = serverCatalog(); // in parallel with the engine's download and compile
   const { createEngine } = await import("../pkg/index.js");
   createEngineFn = createEngine;
-  served = await serverCatalog();
+  served = await asked;
   engine = createEngine(served ? served.catalog : undefined);
 } catch (e) {
   showFatal(`Could not load the pricing engine: ${e && e.message ? e.message : e}${e && e.code ? ` (${e.code})` : ""}`);
