@@ -58,11 +58,17 @@ const fill = (path, params) =>
     return encodeURIComponent(v);
   });
 
-function newKey() {
-  const c = globalThis.crypto;
-  if (c && typeof c.randomUUID === "function") return c.randomUUID();
+/** Web Crypto: global in browsers and Node 19+; Node 18 has it as `node:crypto`'s `webcrypto`. */
+async function webCrypto() {
+  if (globalThis.crypto && typeof globalThis.crypto.getRandomValues === "function") return globalThis.crypto;
+  const name = "node:crypto"; // a variable: bundlers for browsers leave it alone
+  return (await import(/* @vite-ignore */ name)).webcrypto;
+}
+
+/** A fresh idempotency key: 128 random bits as hex. */
+async function newKey() {
   const bytes = new Uint8Array(16);
-  c.getRandomValues(bytes);
+  (await webCrypto()).getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
@@ -97,7 +103,7 @@ export function createClient({ baseUrl = "", auth, fetch: fetchFn, retries = 2, 
       const s = q.toString();
       if (s) url += `?${s}`;
     }
-    const key = method === "POST" ? (idempotencyKey ?? newKey()) : undefined;
+    const key = method === "POST" ? (idempotencyKey ?? (await newKey())) : undefined;
     let expired = false;
     for (let attempt = 0; ; attempt++) {
       const headers = { accept: "application/json", ...extra };

@@ -10,7 +10,9 @@
 //    the generation fails.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { root } from "./helpers.mjs";
 import { SECRET, startDemo } from "./studio-harness.mjs";
@@ -164,6 +166,46 @@ test(
       assert.deepEqual([stale.status, stale.body.error.code], [409, "price_changed"]);
     } finally {
       await new Promise((ok) => backend.close(ok));
+    }
+  }),
+);
+
+test(
+  "client: `genprice/client` resolves through the package's exports in Node, a write sends a fresh idempotency key each call and retries with the same one",
+  guard(async () => {
+    const dir = mkdtempSync(join(tmpdir(), "genprice-client-"));
+    try {
+      mkdirSync(join(dir, "node_modules"));
+      symlinkSync(join(root, "pkg"), join(dir, "node_modules", "genprice"), "dir");
+      writeFileSync(
+        join(dir, "main.mjs"),
+        `import { createClient, GenpriceApiError } from "genprice/client";
+const keys = [];
+const api = createClient({ baseUrl: "http://x", auth: "k", fetch: async (url, init) => (keys.push(init.headers["idempotency-key"]), new Response('{"error":{"code":"unknown_account","message":"no"}}', { status: 404 })) });
+for (let i = 0; i < 2; i++) await api.release("u", "ch_1").catch((e) => { if (!(e instanceof GenpriceApiError) || e.code !== "unknown_account") throw e; });
+await api.release("u", "ch_1", {}, { idempotencyKey: "mine" }).catch(() => {});
+const retried = [];
+let calls = 0;
+const flaky = createClient({ baseUrl: "http://x", auth: "k", fetch: async (url, init) => {
+  retried.push(init.headers["idempotency-key"]);
+  if (++calls === 1) throw new TypeError("connection reset");
+  if (calls === 2) return new Response('{"error":{"code":"unavailable","message":"busy"}}', { status: 503 });
+  return new Response('{"id":"ch_1","status":"released"}', { status: 200 });
+} });
+const released = await flaky.release("u", "ch_1");
+console.log(JSON.stringify({ keys, retried, released }));`,
+      );
+      const { keys, retried, released } = JSON.parse(execFileSync(process.execPath, ["main.mjs"], { cwd: dir, encoding: "utf8" }));
+      // A lost request and a 503 are retried with the same key: the server replays instead of acting twice.
+      assert.equal(retried.length, 3);
+      assert.equal(new Set(retried).size, 1);
+      assert.equal(released.status, "released");
+      assert.equal(keys.length, 3);
+      assert.match(keys[0], /^[0-9a-f]{32}$/);
+      assert.notEqual(keys[0], keys[1]);
+      assert.equal(keys[2], "mine");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }),
 );
