@@ -113,12 +113,15 @@ function buildNode(section, key, ctx) {
       const range = h("input", { type: "range", id: `${key}-${fieldName}`, name: fieldName, min, max, step: 1, value });
       range.dataset.field = fieldName;
       range.addEventListener("input", () => (out.textContent = `${range.value} ${unit}`));
+      const limit = h("p", { class: "range-lock", id: `${key}-${fieldName}-lock`, hidden: true });
+      range.dataset.unit = unit;
       parts.push(
         h(
           "div",
           { class: "field" },
           h("label", { for: range.id }, h("span", { text: capitalize(fieldName) }), out),
           h("div", { class: "range" }, h("span", { class: "bound", text: String(min) }), range, h("span", { class: "bound", text: String(max) })),
+          limit,
         ),
       );
     }
@@ -196,6 +199,7 @@ function buildNode(section, key, ctx) {
       else if (sel.id === `${key}-outputs`) variants.push([sel, "outputs", (v) => ({ ...base, outputs: Number(v) })]);
       else if (sel.dataset.option) variants.push([sel, `options.${sel.dataset.option}`, (v) => ({ ...base, options: { ...base.options, [sel.dataset.option]: v } })]);
     }
+    markRange(base);
     for (const [sel, path, make] of variants) {
       for (const o of sel.options) {
         // Another product has other settings: its own defaults decide.
@@ -206,6 +210,40 @@ function buildNode(section, key, ctx) {
         else delete o.dataset.locked;
       }
     }
+  }
+
+  /**
+   * The slider's plan limit: the highest quantity the plan allows with the
+   * other settings (found by asking the entitlement, bisecting), shown
+   * under it with the plan that allows more.
+   */
+  function markRange(base) {
+    const range = controls.querySelector("input[type=range]");
+    if (!range) return;
+    const limit = $(`#${range.id}-lock`, controls);
+    const path = range.dataset.field;
+    const denial = (v) => {
+      const e = ctx.gate({ ...base, [path]: v });
+      return e && !e.allowed && e.denials.some((d) => d.path === path) ? e : null;
+    };
+    const min = Number(range.min);
+    const top = denial(Number(range.max));
+    if (!top) {
+      limit.hidden = true;
+      delete range.dataset.allowedMax;
+      return;
+    }
+    let lo = min - 1; // the highest value known allowed (min - 1: none)
+    let hi = Number(range.max); // the lowest value known denied
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (denial(mid)) hi = mid;
+      else lo = mid;
+    }
+    const upgrade = top.upgrade?.name ?? "another plan";
+    limit.textContent = lo >= min ? `Your plan allows up to ${lo} ${range.dataset.unit}; more needs ${upgrade}.` : `Locked: needs ${upgrade}.`;
+    range.dataset.allowedMax = String(lo);
+    limit.hidden = false;
   }
 
   let pricer = null;

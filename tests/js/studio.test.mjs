@@ -118,6 +118,13 @@ flow("studio: what the plan does not allow is locked with the cheapest plan that
   assert.equal(modal.code, "not_entitled");
   assert.match(modal.text, /resolution "1080p"/);
   assert.equal(modal.plan, "pro");
+  await page.click("#upgrade-close");
+  // A duration: the slider says how far the plan goes; going further asks to upgrade.
+  assert.equal(await page.$eval("#video-seconds-lock", (p) => p.textContent), "Your plan allows up to 5 s; more needs Pro.");
+  await page.selectOption("#video-resolution", "720p");
+  await setValue(page, "#video-seconds", 8);
+  await page.waitForFunction(() => document.querySelector("#upgrade").open, null, { timeout: 10_000 });
+  assert.match(await page.$eval("#upgrade", (d) => d.textContent), /seconds "8"/);
   // The offer: try it on the account that has the plan.
   await page.click("#upgrade-switch");
   await page.waitForFunction(() => document.querySelector("#balance").dataset.account === "demo-pro", null, { timeout: 10_000 });
