@@ -82,14 +82,19 @@ flow("studio: a node for every studio of the catalog, each button priced as the 
   const studios = [...new Set(catalog.products.map((p) => p.studio))].sort();
   const nodes = await page.$$eval(".node", (ns) => ns.map((n) => n.dataset.studio));
   assert.deepEqual([...nodes].sort(), studios);
+  const full = createFullEngine(catalog);
+  const withDefaults = (p) => (p.quantity ? { product: p.id, [{ second: "seconds", character: "characters", token: "tokens", megapixel: "megapixels" }[p.meter]]: p.quantity.default ?? p.quantity.min } : { product: p.id });
+  let starts = 0;
   for (const key of nodes) {
     const b = await buttonOf(page, key);
     const quote = await api.quote("demo-free", b.request);
     assert.equal(b.total, quote.total, `${key}: ${JSON.stringify(b.request)}`);
-    // The first experience: where the free plan allows any model, the node starts on one it allows.
-    const allowed = catalog.products.some((p) => p.studio === key && quote.entitlement && ["basic", "standard"].includes(p.tier));
-    if (allowed && key !== "music") assert.equal(quote.entitlement.allowed, true, `${key} starts on a model the plan denies: ${JSON.stringify(b.request)}`);
+    // The first experience: where the free plan allows a model of the studio, the node starts on one it allows.
+    const allowsOne = catalog.products.some((p) => p.studio === key && full.quote(withDefaults(p), { plan: "free" }).entitlement.allowed);
+    assert.equal(quote.entitlement.allowed, allowsOne, `${key} starts on ${JSON.stringify(b.request)}`);
+    starts += allowsOne;
   }
+  assert.ok(starts >= 4, `${starts} studios start allowed`);
   // A slider re-prices through the fast path, and the breakdown explains the number.
   await setValue(page, "#video-seconds", 3);
   const video = await buttonOf(page, "video");
