@@ -103,6 +103,23 @@ async fn demo_serves_the_page_and_the_package() {
         );
     }
 
+    // The chart library, from the npm dev dependencies beside www/; only
+    // its dist/ directory.
+    if pkg_dir()
+        .join("../node_modules/uplot/dist/uPlot.esm.js")
+        .is_file()
+    {
+        let (status, kind, text) = fetch(&http, &server, "/vendor/uplot/uPlot.esm.js").await;
+        assert_eq!((status, kind.starts_with("text/javascript")), (200, true));
+        assert!(text.contains("export"), "uPlot is an ES module");
+        let (status, _, _) = fetch(&http, &server, "/vendor/uplot/../package.json").await;
+        assert_eq!(status, 404);
+        let answer = raw_get(&server, "/vendor/uplot/%2e%2e/package.json");
+        assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
+    } else {
+        eprintln!("skipped: node_modules/uplot is not installed (npm ci)");
+    }
+
     // The API is still the API, and a missing file is a 404.
     let (status, kind, _) = fetch(&http, &server, "/v1/catalog").await;
     assert_eq!((status, kind.starts_with("application/json")), (200, true));
