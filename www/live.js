@@ -205,22 +205,16 @@ export function upgradeModal(error, key) {
         ),
       );
     }
-    if (error.plans?.length) parts.push(h("h3", { text: "Or a plan that covers it" }), h("ul", { class: "offers" }, error.plans.map((p) => h("li", { "data-plan": p.id ?? p.plan, text: offerText(p) }))));
+    if (error.plans?.length) {
+      parts.push(h("h3", { text: "Or a plan that covers it" }), h("ul", { class: "offers" }, error.plans.map((p) => h("li", { "data-plan": p.id, text: offerText(p) }))));
+      const demoPlan = error.plans.find((p) => demoAccountOn(p.id));
+      if (demoPlan) parts.push(switchButton(demoPlan.id, dialog));
+    }
   } else if (error.code === "not_entitled") {
     parts.push(h("ul", { class: "denials" }, (error.denials || []).map((d) => h("li", { text: d.message }))));
     if (error.upgrade) {
       parts.push(h("p", { class: "offer", "data-plan": error.upgrade.id, text: `${offerText(error.upgrade)} allows it.` }));
-      const account = `demo-${error.upgrade.id}`;
-      if ([...$("#account-select").options].some((o) => o.value === account)) {
-        const use = h("button", { type: "button", class: "primary", id: "upgrade-switch", text: `Try it on ${account}` });
-        use.addEventListener("click", () => {
-          const select = $("#account-select");
-          select.value = account;
-          select.dispatchEvent(new Event("change"));
-          dialog.close();
-        });
-        parts.push(use);
-      }
+      if (demoAccountOn(error.upgrade.id)) parts.push(switchButton(error.upgrade.id, dialog));
     }
   }
   const close = h("button", { type: "button", class: "secondary", id: "upgrade-close", text: "Not now" });
@@ -230,6 +224,25 @@ export function upgradeModal(error, key) {
   dialog.dataset.code = error.code;
   dialog.dataset.node = key ?? "";
   if (!dialog.open) dialog.showModal();
+}
+
+/** The demo account on `plan`, when there is one (`demo-<plan>`). */
+function demoAccountOn(plan) {
+  const account = `demo-${plan}`;
+  return [...$("#account-select").options].some((o) => o.value === account) && account !== live.account ? account : null;
+}
+
+/** "Try it on demo-pro": the demo's stand-in for an upgrade. */
+function switchButton(plan, dialog) {
+  const account = demoAccountOn(plan);
+  const use = h("button", { type: "button", class: "primary", id: "upgrade-switch", text: `Try it on ${account}` });
+  use.addEventListener("click", () => {
+    const select = $("#account-select");
+    select.value = account;
+    select.dispatchEvent(new Event("change"));
+    dialog.close();
+  });
+  return use;
 }
 
 function offerText(p) {
