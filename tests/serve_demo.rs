@@ -103,6 +103,23 @@ async fn demo_serves_the_page_and_the_package() {
         );
     }
 
+    // The chart library, from the npm dev dependencies beside www/; only
+    // its dist/ directory.
+    if pkg_dir()
+        .join("../node_modules/uplot/dist/uPlot.esm.js")
+        .is_file()
+    {
+        let (status, kind, text) = fetch(&http, &server, "/vendor/uplot/uPlot.esm.js").await;
+        assert_eq!((status, kind.starts_with("text/javascript")), (200, true));
+        assert!(text.contains("export"), "uPlot is an ES module");
+        let (status, _, _) = fetch(&http, &server, "/vendor/uplot/../package.json").await;
+        assert_eq!(status, 404);
+        let answer = raw_get(&server, "/vendor/uplot/%2e%2e/package.json");
+        assert!(!answer.starts_with("HTTP/1.1 200"), "{answer}");
+    } else {
+        eprintln!("skipped: node_modules/uplot is not installed (npm ci)");
+    }
+
     // The API is still the API, and a missing file is a 404.
     let (status, kind, _) = fetch(&http, &server, "/v1/catalog").await;
     assert_eq!((status, kind.starts_with("application/json")), (200, true));
@@ -305,6 +322,61 @@ async fn demo_generate_with_fail_releases() {
     assert_eq!(
         ledger_of(&http, &server, &token, "demo-pro", id).await,
         ["hold", "release"]
+    );
+}
+
+#[tokio::test]
+async fn demo_pack_credits_a_pack_through_the_packs_job_each_time() {
+    let server = Server::start_demo("demo-pack", DemoDb::Given);
+    let http = client();
+    let token = page_session(&http, &server, "demo-pro").await;
+    let before = available(&http, &server, &token, "demo-pro").await;
+    let body = json!({"account": "demo-pro", "pack": "small"});
+    let first = demo(&http, &server, "/demo/pack", &body).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let second = demo(&http, &server, "/demo/pack", &body).await;
+    assert_eq!(second.status, 201, "{}", second.text);
+    // Two purchases, two payments: each credited once, as `POST …/packs` does.
+    let ids: Vec<String> = [&first, &second]
+        .iter()
+        .map(|a| a.body["entry"]["grant"]["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.iter().all(|id| id.starts_with("demo_pay_")), "{ids:?}");
+    assert_ne!(ids[0], ids[1]);
+    assert_eq!(
+        available(&http, &server, &token, "demo-pro").await,
+        before + 2 * 500
+    );
+    let ledger = get(&http, &server, "/v1/accounts/demo-pro/ledger").await;
+    assert_eq!(
+        ledger.text.matches("\"summary\":\"pack small\"").count(),
+        2,
+        "{}",
+        ledger.text
+    );
+
+    // The packs job's refusals: the free plan may buy none; an unknown pack.
+    let free = json!({"account": "demo-free", "pack": "small"});
+    refused(
+        &demo(&http, &server, "/demo/pack", &free).await,
+        403,
+        "pack_not_in_plan",
+        Some("pack"),
+    );
+    let unknown = json!({"account": "demo-pro", "pack": "huge"});
+    let answer = demo(&http, &server, "/demo/pack", &unknown).await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (422, "unknown_pack"),
+        "{}",
+        answer.text
+    );
+    let other = json!({"account": "someone", "pack": "small"});
+    refused(
+        &demo(&http, &server, "/demo/pack", &other).await,
+        404,
+        "unknown_account",
+        None,
     );
 }
 

@@ -8,13 +8,19 @@
 //!
 //! These routes need no key — that is the demo: the server is its own
 //! backend. They act only on the demo accounts created at start.
+//!
+//! A third route, `/demo/pack`, is the studio's checkout: it "takes the
+//! payment" and credits the pack through the same job as `POST …/packs`.
+//! The page's chart library is served from the npm dev dependencies next
+//! to the page's directory (`node_modules/uplot/dist` at `/vendor/uplot/`),
+//! never from a CDN.
 
 use super::auth::DEFAULT_SESSION_MS;
 use super::http::{ApiError, json_body, reply};
 use super::{App, now_ms};
 use crate::catalog::Catalog;
 use crate::service::charges::{object, only_fields};
-use crate::service::{Caller, Code, Reply, ServiceError, accounts, charges};
+use crate::service::{Caller, Code, Reply, ServiceError, accounts, charges, grants};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -112,12 +118,29 @@ pub fn router(app: Arc<App>, demo: &Demo, accounts: Vec<String>) -> Router {
         accounts,
         delay: demo.delay,
     });
+    let vendor = vendor_dir(&demo.www);
     Router::new()
         .route("/demo/session", post(session))
         .route("/demo/generate", post(generate))
+        .route("/demo/pack", post(buy_pack))
         .with_state(state)
         .nest_service("/pkg", ServeDir::new(&demo.pkg))
+        .nest_service("/vendor/uplot", ServeDir::new(vendor))
         .fallback_service(ServeDir::new(&demo.www))
+}
+
+/// uPlot's files: `node_modules/uplot/dist` beside the page's directory
+/// (the repository's npm dev dependencies, installed by `npm ci`).
+fn vendor_dir(www: &std::path::Path) -> PathBuf {
+    let root = match www.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let dir = root.join("node_modules").join("uplot").join("dist");
+    if !dir.join("uPlot.esm.js").is_file() {
+        tracing::warn!(dir = %dir.display(), "demo: uPlot is not installed there (npm ci): the Credits page draws no charts");
+    }
+    dir
 }
 
 /// The body's `account`, which must be a demo account.
@@ -216,6 +239,42 @@ async fn generate(State(state): Shared, headers: HeaderMap, body: Body) -> Answe
         }
     }
     Ok(reply(answer))
+}
+
+/// `POST /demo/pack` with `{account, pack}`: the studio's checkout. The
+/// "payment" is a fresh id (`demo_pay_…`) and the pack is credited through
+/// the same job as `POST …/packs`; the answer is that route's (201 with
+/// the grant, or its refusal: `unknown_pack`, `pack_not_in_plan` …).
+async fn buy_pack(State(state): Shared, headers: HeaderMap, body: Body) -> Answer {
+    let (value, _) = json_body(&headers, body).await?;
+    let map = object(&value, "a demo pack purchase")?;
+    only_fields(map, &["account", "pack"], "")?;
+    let account = demo_account(&state, map)?;
+    let mut purchase = serde_json::Map::new();
+    if let Some(pack) = map.get("pack") {
+        purchase.insert("pack".to_string(), pack.clone());
+    }
+    purchase.insert("paymentId".to_string(), Value::String(payment_id()));
+    let purchase = Value::Object(purchase);
+    let now = now_ms();
+    let answer = state
+        .app
+        .service
+        .write(&Caller::Backend, None, now, move |tx, catalog| {
+            grants::pack(tx, catalog, &account, &purchase, now)
+        })
+        .await;
+    Ok(reply(answer))
+}
+
+/// A fresh payment id: `demo_pay_` and 16 random hex digits.
+fn payment_id() -> String {
+    let mut bytes = [0u8; 8];
+    let n = match getrandom::fill(&mut bytes) {
+        Ok(()) => u64::from_le_bytes(bytes),
+        Err(_) => now_ms().unsigned_abs(),
+    };
+    format!("demo_pay_{n:016x}")
 }
 
 /// 1–3 s, uniformly to the millisecond.

@@ -255,25 +255,32 @@ test("serve --demo: Generate settles for the button's number; a simulated failur
   }
 });
 
-test("serve --demo: a request the free plan does not allow shows not_entitled with its denials, and nothing is charged", async () => {
+test("serve --demo: a model the free plan does not allow is marked locked; choosing it opens the upgrade modal, and nothing is charged", async () => {
   let browser;
   try {
     browser = await launchChromium();
     const problems = [];
     const page = await openLivePage(browser, problems);
     const before = await available(page);
+    const label = await page.$eval('#image-model option[value="image/flux-pro"]', (o) => ({ text: o.textContent, locked: o.dataset.locked }));
+    assert.match(label.text, /needs Pro/);
+    assert.equal(label.locked, "pro");
     await page.selectOption("#image-model", "image/flux-pro"); // tier pro: not on the free plan
+    await page.waitForFunction(() => document.querySelector("#upgrade").open, null, { timeout: 10_000 });
+    const modal = await page.$eval("#upgrade", (d) => ({ code: d.dataset.code, text: d.textContent, denials: d.querySelectorAll(".denials li").length, plan: d.querySelector(".offer")?.dataset.plan }));
+    assert.equal(modal.code, "not_entitled", modal.text);
+    assert.ok(modal.denials >= 1, modal.text);
+    assert.match(modal.text, /does not allow tier "pro"/);
+    assert.equal(modal.plan, "pro");
+    await page.click("#upgrade-close");
+    // The button now offers the upgrade instead of a generation.
+    assert.match(await page.$eval("#generate-image", (b) => b.textContent), /^Unlock · 8 credits$/);
     await page.click("#generate-image");
-    await page.waitForFunction(() => !document.querySelector("#problem").hidden, null, { timeout: 10_000 });
-    const panel = await page.$eval("#problem", (p) => ({ code: p.dataset.code, text: p.textContent, denials: p.querySelectorAll("li").length }));
-    assert.equal(panel.code, "not_entitled", panel.text);
-    assert.ok(panel.denials >= 1, panel.text);
-    assert.match(panel.text, /does not allow tier "pro"/);
+    await page.waitForFunction(() => document.querySelector("#upgrade").open, null, { timeout: 10_000 });
+    await page.keyboard.press("Escape");
     assert.equal(await page.$$eval("#jobs li", (l) => l.length), 0);
     assert.equal(await available(page), before);
-    // The refusal is the one expected 4xx.
-    assert.deepEqual(problems.filter((p) => !/^HTTP 403: .*\/demo\/generate$/.test(p)), []);
-    assert.equal(problems.length, 1, problems.join("\n"));
+    assert.deepEqual(problems, [], "no request was refused: the page knew");
   } catch (e) {
     failed = true;
     throw e;
