@@ -6,6 +6,7 @@
 #                         pinned to the wasm-bindgen version in Cargo.lock
 #   need_node_modules     npm ci (wasm-opt from binaryen, TypeScript, Vite, playwright-core)
 #   need_chromium         Debian's chromium, for the browser tests
+#   need_fuzz             the nightly toolchain and cargo-fuzz, for scripts/fuzz
 set -euo pipefail
 
 die() { printf 'genprice setup: %s\n' "$*" >&2; exit 1; }
@@ -39,5 +40,16 @@ need_chromium() {
     [ "$(id -u)" = 0 ] || sudo="sudo"
     $sudo apt-get update -qq || die "apt-get update failed"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium || die "cannot install chromium"
+  fi
+}
+
+# Nightly (libFuzzer needs -Zsanitizer) and cargo-fuzz, for scripts/fuzz.
+need_fuzz() {
+  command -v rustup >/dev/null || die "rustup not found: install the Rust toolchain"
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    rustup toolchain install nightly --profile minimal || die "cannot install the nightly toolchain"
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked || die "cannot install cargo-fuzz"
   fi
 }

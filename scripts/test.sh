@@ -10,10 +10,12 @@
 #         (shared vectors, native-vs-wasm differential, wallet vectors,
 #         packaging in Node ESM/CJS and Vite, the studio page in Chromium,
 #         the npm engine's quotes charged on a spawned `genprice serve`);
+#   fuzz: every target of fuzz/ for 25 s (scripts/fuzz: libFuzzer, nightly);
 #   and prints the size and speed report (failing only on the size budget).
 #
 # Installs what it needs (the wasm32 target, the wasm-bindgen CLI pinned to
-# Cargo.lock, npm dev dependencies, Debian's chromium), idempotently, and
+# Cargo.lock, npm dev dependencies, Debian's chromium, nightly and
+# cargo-fuzz), idempotently, and
 # fails loudly: the first failing step stops the run with a non-zero status.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -49,6 +51,9 @@ cargo test --locked --benches
 
 step "unit, integration, property and vector tests"
 cargo test --locked --lib --bins --tests
+
+step "fuzz targets, 25 s each (scripts/fuzz)"
+scripts/fuzz --seconds 25
 
 step "doc tests (including the README's Rust example)"
 cargo test --locked --doc
