@@ -7,6 +7,7 @@
 #   need_node_modules     npm ci (wasm-opt from binaryen, TypeScript, Vite, playwright-core)
 #   need_chromium         Debian's chromium, for the browser tests
 #   need_fuzz             the nightly toolchain and cargo-fuzz, for scripts/fuzz
+#   need_schemathesis     schemathesis (PyPI) in a venv, for scripts/schemathesis
 set -euo pipefail
 
 die() { printf 'genprice setup: %s\n' "$*" >&2; exit 1; }
@@ -52,4 +53,16 @@ need_fuzz() {
   if ! cargo fuzz --version >/dev/null 2>&1; then
     cargo install cargo-fuzz --locked || die "cannot install cargo-fuzz"
   fi
+}
+
+# schemathesis from PyPI in its own virtual environment, for
+# scripts/schemathesis; sets SCHEMATHESIS to its command.
+need_schemathesis() {
+  local venv="${GENPRICE_VENV:-$HOME/.venvs/genprice-schemathesis}"
+  if [ ! -x "$venv/bin/schemathesis" ]; then
+    command -v python3 >/dev/null || die "python3 not found: install Python 3"
+    python3 -m venv "$venv" || die "cannot make a virtual environment in $venv"
+    "$venv/bin/pip" install --quiet 'schemathesis>=4,<5' || die "cannot install schemathesis"
+  fi
+  SCHEMATHESIS="$venv/bin/schemathesis"
 }

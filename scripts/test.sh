@@ -11,11 +11,13 @@
 #         packaging in Node ESM/CJS and Vite, the studio page in Chromium,
 #         the npm engine's quotes charged on a spawned `genprice serve`);
 #   fuzz: every target of fuzz/ for 25 s (scripts/fuzz: libFuzzer, nightly);
+#   schemathesis against a spawned `genprice serve` for 90 s, from its own
+#         OpenAPI document (scripts/schemathesis);
 #   and prints the size and speed report (failing only on the size budget).
 #
 # Installs what it needs (the wasm32 target, the wasm-bindgen CLI pinned to
 # Cargo.lock, npm dev dependencies, Debian's chromium, nightly and
-# cargo-fuzz), idempotently, and
+# cargo-fuzz, schemathesis in a venv), idempotently, and
 # fails loudly: the first failing step stops the run with a non-zero status.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -54,6 +56,9 @@ cargo test --locked --lib --bins --tests
 
 step "fuzz targets, 25 s each (scripts/fuzz)"
 scripts/fuzz --seconds 25
+
+step "the API under attack: schemathesis from /v1/openapi.json, 90 s (scripts/schemathesis)"
+scripts/schemathesis
 
 step "doc tests (including the README's Rust example)"
 cargo test --locked --doc
