@@ -600,9 +600,8 @@ mod tests {
         assert_eq!(first.iter().filter(|f| f.is_some()).count(), 10_000);
         let found = messages(&spec);
         assert!(
-            found.contains(&format!(
-                "products[19999].id: duplicate product id \"image/p7\" (first at products[7])"
-            )),
+            found.iter().any(|m| m
+                == "products[19999].id: duplicate product id \"image/p7\" (first at products[7])"),
             "{:?}",
             found.iter().take(3).collect::<Vec<_>>()
         );
