@@ -52,6 +52,10 @@ step "benchmarks, each run once in test mode"
 cargo test --locked --benches
 
 step "unit, integration, property and vector tests"
+# tests/serve_limits.rs opens 10,000 connections: this process and the
+# server it spawns need the descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt 10100 ] || echo "test.sh: ulimit -n is $(ulimit -n); tests/serve_limits.rs needs over 10,000" >&2
 cargo test --locked --lib --bins --tests
 
 step "fuzz targets, 25 s each (scripts/fuzz)"
