@@ -1,7 +1,8 @@
 //! The OpenAPI document against the spawned `genprice serve`, and the
 //! defects schemathesis found with it (`scripts/schemathesis`), each kept
 //! here as a regression test: a cursor past 2^63 was a 500; a whole number
-//! written `1246.0` was refused though the document calls it an integer.
+//! written `1246.0` was refused though the document calls it an integer,
+//! and `3891400044470890.0` was misread (serde_json's inexact float parsing).
 #![cfg(all(feature = "server", not(target_arch = "wasm32")))]
 #![allow(
     clippy::unwrap_used,
@@ -157,6 +158,19 @@ async fn a_whole_number_written_with_a_fraction_is_that_integer() {
         json!(total / 2),
         "{}",
         half.text
+    );
+    // A large one is read exactly (serde_json's float_roundtrip): the
+    // total differs from the price, so 409, not a 400.
+    let mut body = charge_of(json!({"product": "image/flux-pro"}), 0, &fp);
+    body["expect"] = json!({"total": 3_891_400_044_470_890.0_f64, "fingerprint": fp});
+    let big = post(&http, &server, "/v1/accounts/u1/charges", &body).await;
+    let error = refused(&big, 409, "price_changed", Some("expect.total"));
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("3891400044470890"),
+        "{error}"
     );
     // A fraction is still refused, with its code.
     let session = post(

@@ -254,6 +254,19 @@ fn refine_operation(path: &str, operation: &mut Value) {
     if let (Some(links), Some(created)) = (links, at(operation, &["responses"]).get_mut("201")) {
         *at(created, &["links"]) = links;
     }
+    // A quote leads to the charge of what it priced: the server's own total
+    // and fingerprint as the client's expectation.
+    if path == "/v1/accounts/{id}/quote" {
+        *at(operation, &["responses", "200", "links"]) = json!({"Charge": {
+            "operationId": "create_charge",
+            "parameters": {"id": "$request.path.id"},
+            "requestBody": {
+                "request": "$request.body#/request",
+                "expect": {"total": "$response.body#/total",
+                    "fingerprint": "$response.body#/catalog/fingerprint"}
+            }
+        }});
+    }
 }
 
 /// `CatalogRequest`: one item or `{items}`, each item one of the catalog's
@@ -313,20 +326,28 @@ fn item_schema(product: &Product) -> Value {
         }
         (None, _) => {}
     }
-    if !product.options.is_empty() {
-        let options: Map<String, Value> = product
-            .options
-            .iter()
-            .map(|(name, option)| {
-                let mut values: Vec<Value> = option.values.keys().map(|k| json!(&**k)).collect();
-                values.push(Value::Null);
-                (name.to_string(), json!({"enum": values}))
-            })
-            .collect();
-        properties.insert(
-            "options".into(),
-            json!({"type": ["object", "null"], "additionalProperties": false, "properties": options}),
-        );
+    let options: Map<String, Value> = product
+        .options
+        .iter()
+        .map(|(name, option)| {
+            let mut values: Vec<Value> = option.values.keys().map(|k| json!(&**k)).collect();
+            values.push(Value::Null);
+            (name.to_string(), json!({"enum": values}))
+        })
+        .collect();
+    properties.insert(
+        "options".into(),
+        // An option set to null takes its default, and its name is not
+        // checked; a product without options takes `{}`.
+        json!({"type": ["object", "null"], "additionalProperties": {"type": "null"},
+            "properties": options}),
+    );
+    // Null is absent, for every field of the contract, even one this
+    // product does not take.
+    for field in crate::request::ITEM_FIELDS {
+        properties
+            .entry(field)
+            .or_insert_with(|| json!({"type": "null"}));
     }
     json!({
         "type": "object",
