@@ -10,8 +10,8 @@
 #         (shared vectors, native-vs-wasm differential, wallet vectors,
 #         packaging in Node ESM/CJS and Vite, the studio page in Chromium,
 #         the npm engine's quotes charged on a spawned `genprice serve`);
-#   fuzz: every target of fuzz/ for 25 s (scripts/fuzz: libFuzzer, nightly);
-#   schemathesis against a spawned `genprice serve` for 90 s, from its own
+#   fuzz: every target of fuzz/ for 20 s (scripts/fuzz: libFuzzer, nightly);
+#   schemathesis against a spawned `genprice serve` for 60 s, from its own
 #         OpenAPI document (scripts/schemathesis);
 #   and prints the size and speed report (failing only on the size budget).
 #
@@ -58,10 +58,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt 10100 ] || echo "test.sh: ulimit -n is $(ulimit -n); tests/serve_limits.rs needs over 10,000" >&2
 cargo test --locked --lib --bins --tests
 
-step "fuzz targets, 25 s each (scripts/fuzz)"
-scripts/fuzz --seconds 25
+step "fuzz targets, 20 s each (scripts/fuzz)"
+scripts/fuzz --seconds 20
 
-step "the API under attack: schemathesis from /v1/openapi.json, 90 s (scripts/schemathesis)"
+step "the API under attack: schemathesis from /v1/openapi.json, 60 s (scripts/schemathesis)"
 scripts/schemathesis
 
 step "doc tests (including the README's Rust example)"

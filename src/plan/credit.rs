@@ -459,6 +459,15 @@ price = 570
     // `<` in the two sorts.
 
     #[test]
+    fn a_cheaper_plan_is_not_offered_even_when_it_would_cover() {
+        // On pro (18,000 a year at best), 400 short: mid's 600 would cover
+        // it, but mid is cheaper (12,000 a year): not an upgrade.
+        let c = check(Some("pro"), 0, FORTY_SECONDS);
+        assert_eq!(c.shortfall, 400);
+        assert!(c.plans.is_empty(), "{:?}", plans(&c));
+    }
+
+    #[test]
     fn without_a_plan_unlisted_and_custom_plans_are_still_not_offered() {
         // No current plan: no yearly floor hides ghost (unlisted) and corp
         // (custom), which would cover anything for 1 cent.
