@@ -10,6 +10,8 @@
 #                         psql, pg_dump, pgbench), for the tests and the bench
 #                         on PostgreSQL; they start throwaway clusters of their
 #                         own, so the package's default cluster is not created
+#   need_fuzz             the nightly toolchain and cargo-fuzz, for scripts/fuzz
+#   need_schemathesis     schemathesis (PyPI) in a venv, for scripts/schemathesis
 set -euo pipefail
 
 die() { printf 'genprice setup: %s\n' "$*" >&2; exit 1; }
@@ -61,4 +63,36 @@ need_postgres() {
   if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
     die "running as root, but there is no postgres user to run the test clusters"
   fi
+}
+
+# Nightly (libFuzzer needs -Zsanitizer) and cargo-fuzz, for scripts/fuzz.
+need_fuzz() {
+  command -v rustup >/dev/null || die "rustup not found: install the Rust toolchain"
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    rustup toolchain install nightly --profile minimal || die "cannot install the nightly toolchain"
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    cargo install cargo-fuzz --locked || die "cannot install cargo-fuzz"
+  fi
+}
+
+# schemathesis from PyPI in its own virtual environment, for
+# scripts/schemathesis; sets SCHEMATHESIS to its command.
+need_schemathesis() {
+  local venv="${GENPRICE_VENV:-$HOME/.venvs/genprice-schemathesis}"
+  if [ ! -x "$venv/bin/schemathesis" ]; then
+    command -v python3 >/dev/null || die "python3 not found: install Python 3"
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+      # Debian ships venv separately from python3.
+      command -v apt-get >/dev/null || die "cannot make a virtual environment in $venv: install python3-venv"
+      local sudo=""
+      [ "$(id -u)" = 0 ] || sudo="sudo"
+      rm -rf "$venv"
+      $sudo apt-get update -qq || die "apt-get update failed"
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv || die "cannot install python3-venv"
+      python3 -m venv "$venv" || die "cannot make a virtual environment in $venv"
+    fi
+    "$venv/bin/pip" install --quiet 'schemathesis>=4,<5' || die "cannot install schemathesis"
+  fi
+  SCHEMATHESIS="$venv/bin/schemathesis"
 }

@@ -11,11 +11,14 @@
 #         (shared vectors, native-vs-wasm differential, wallet vectors,
 #         packaging in Node ESM/CJS and Vite, the studio page in Chromium,
 #         the npm engine's quotes charged on a spawned `genprice serve`);
+#   fuzz: every target of fuzz/ for 20 s (scripts/fuzz: libFuzzer, nightly);
+#   schemathesis against a spawned `genprice serve` for 60 s, from its own
+#         OpenAPI document (scripts/schemathesis);
 #   and prints the size and speed report (failing only on the size budget).
 #
 # Installs what it needs (the wasm32 target, the wasm-bindgen CLI pinned to
-# Cargo.lock, npm dev dependencies, Debian's chromium and PostgreSQL),
-# idempotently, and
+# Cargo.lock, npm dev dependencies, Debian's chromium and PostgreSQL,
+# nightly and cargo-fuzz, schemathesis in a venv), idempotently, and
 # fails loudly: the first failing step stops the run with a non-zero status.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -51,11 +54,21 @@ step "benchmarks, each run once in test mode"
 cargo test --locked --benches
 
 step "unit, integration, property and vector tests"
+# tests/serve_limits.rs opens 10,000 connections: this process and the
+# server it spawns need the descriptors.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+[ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -gt 10100 ] || echo "test.sh: ulimit -n is $(ulimit -n); tests/serve_limits.rs needs over 10,000" >&2
 cargo test --locked --lib --bins --tests
 
 step "the service suites again on PostgreSQL (one throwaway cluster per test process)"
 GENPRICE_TEST_BACKEND=postgres cargo test --locked \
   --test serve_api --test serve_auth --test serve_concurrency --test serve_crash --test serve_demo
+
+step "fuzz targets, 20 s each (scripts/fuzz)"
+scripts/fuzz --seconds 20
+
+step "the API under attack: schemathesis from /v1/openapi.json, 60 s (scripts/schemathesis)"
+scripts/schemathesis
 
 step "doc tests (including the README's Rust example)"
 cargo test --locked --doc

@@ -312,11 +312,29 @@ mod tests {
             ("1.", NotDecimal),
             ("1_000", NotDecimal),
             ("", NotDecimal),
+            // Found by mutation testing: a lone or non-numeric "-" is
+            // not a negative number.
+            ("-", NotDecimal),
+            ("-x", NotDecimal),
+            ("-1e2", NotDecimal),
             ("1000.0001", TooLarge),
             ("99999999999999999999999", TooLarge),
         ] {
             assert_eq!(Multiplier::parse(text), Err(err), "{text}");
         }
+    }
+
+    /// Found by mutation testing: a remainder below half that divides the
+    /// denominator (3 of 9) is not a half; the rule names display as
+    /// written in catalogs.
+    #[test]
+    fn rounding_tells_a_third_from_a_half_and_displays_its_name() {
+        assert_eq!(Rounding::HalfUp.apply(3, 9), Some(0));
+        assert_eq!(Rounding::HalfEven.apply(12, 9), Some(1));
+        assert_eq!(Rounding::HalfUp.apply(1, 2), Some(1));
+        assert_eq!(Rounding::HalfEven.apply(1, 2), Some(0));
+        assert_eq!(Rounding::HalfEven.to_string(), "half_even");
+        assert_eq!(Rounding::Up.to_string(), "up");
     }
 
     #[test]

@@ -496,6 +496,26 @@ mod tests {
         (e.code, e.path)
     }
 
+    /// Found by schemathesis: without serde_json's exact float parsing, a
+    /// large whole number written with ".0" was read as its neighbour with
+    /// a fraction, and refused as "must be a whole number".
+    #[cfg(feature = "native")]
+    #[test]
+    fn a_large_whole_number_written_with_a_fraction_is_read_exactly() {
+        for (text, want) in [
+            ("3891400044470890.0", 3_891_400_044_470_890),
+            ("9007199254740991.0", MAX_AMOUNT),
+            ("4503599627370497.0", 4_503_599_627_370_497),
+        ] {
+            let request =
+                Request::from_json_str(&format!(r#"{{"product":"a/b","seconds":{text}}}"#))
+                    .unwrap();
+            assert_eq!(request.items[0].seconds, Some(want), "{text}");
+        }
+        let e = Request::from_json_str(r#"{"product":"a/b","seconds":9007199254740992.0}"#);
+        assert_eq!(e.unwrap_err().code, ErrorCode::InvalidQuantity);
+    }
+
     #[test]
     fn the_spec_type_and_the_parser_agree_on_fields() {
         let full = ItemSpec {

@@ -277,7 +277,11 @@ price = 570
 "#;
 
     fn check(plan: Option<&str>, balance: u64, request: &str) -> CreditCheck {
-        let catalog = Catalog::from_toml(CATALOG, "c.toml").unwrap();
+        check_in(CATALOG, plan, balance, request)
+    }
+
+    fn check_in(text: &str, plan: Option<&str>, balance: u64, request: &str) -> CreditCheck {
+        let catalog = Catalog::from_toml(text, "c.toml").unwrap();
         let request = Request::from_json_str(request).unwrap();
         let priced = quote(&catalog, &request).unwrap();
         let plan = plan.map(|id| catalog.plan(id).unwrap());
@@ -448,5 +452,69 @@ price = 570
         let c = check(Some("mid"), 50, FORTY_SECONDS);
         let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
         assert_eq!(ids, ["pro"]);
+    }
+
+    // Found by mutation testing (scripts/mutants): the tests above passed
+    // with `||` and `&&` swapped in the filters below, and with `<=` for
+    // `<` in the two sorts.
+
+    #[test]
+    fn a_cheaper_plan_is_not_offered_even_when_it_would_cover() {
+        // On pro (18,000 a year at best), 400 short: mid's 600 would cover
+        // it, but mid is cheaper (12,000 a year): not an upgrade.
+        let c = check(Some("pro"), 0, FORTY_SECONDS);
+        assert_eq!(c.shortfall, 400);
+        assert!(c.plans.is_empty(), "{:?}", plans(&c));
+    }
+
+    #[test]
+    fn without_a_plan_unlisted_and_custom_plans_are_still_not_offered() {
+        // No current plan: no yearly floor hides ghost (unlisted) and corp
+        // (custom), which would cover anything for 1 cent.
+        let c = check(None, 50, FORTY_SECONDS);
+        let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["mid", "pro"]);
+    }
+
+    #[test]
+    fn an_allowance_the_current_plan_already_grants_adds_nothing() {
+        // Mid also grants `daily`, which lite (the current plan) grants
+        // already: moving adds mid's 600, not 610. 100 s cost 1,000; with
+        // 395 available, 995 does not cover it, so only pro is offered.
+        let text = CATALOG.replace(
+            "id = \"mid\"\nname = \"Mid\"\n",
+            "id = \"mid\"\nname = \"Mid\"\ngrants = [\"daily\"]\n",
+        );
+        assert_ne!(text, CATALOG);
+        let hundred = r#"{"product":"video/clip","seconds":100}"#;
+        let c = check_in(&text, Some("lite"), 395, hundred);
+        let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["pro"]);
+        // With 405, 600 + 405 covers it.
+        let c = check_in(&text, Some("lite"), 405, hundred);
+        assert_eq!(plans(&c)[0], ("mid", vec![(Cycle::Monthly, 12000, 610)]));
+    }
+
+    #[test]
+    fn offers_of_the_same_price_keep_the_catalogs_order() {
+        // Three packs at one price (odd, and two copies listed after it)
+        // and three plans at one yearly price (mid and two copies after it).
+        let mut text = CATALOG.replace(
+            "packs = [\"small\", \"big\", \"odd\"]",
+            "packs = [\"small\", \"big\", \"odd\", \"odd2\", \"odd3\"]",
+        );
+        for copy in ["2", "3"] {
+            text.push_str(&format!(
+                "\n[[packs]]\nid = \"odd{copy}\"\nname = \"Odd\"\ncredits = 300\nprice = 570\n\
+                 \n[[plans]]\nid = \"mid{copy}\"\nname = \"Mid\"\n\
+                 billing = [{{ cycle = \"monthly\", price = 1000, grants = [\"mid-monthly\"] }}]\n\
+                 limits = {{ tiers = [\"basic\"] }}\n"
+            ));
+        }
+        let c = check_in(&text, Some("lite"), 50, FORTY_SECONDS);
+        let packs: Vec<&str> = c.packs.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(packs, ["small", "odd", "odd2", "odd3", "big"]);
+        let ids: Vec<&str> = c.plans.iter().map(|p| p.id.as_str()).collect();
+        assert_eq!(ids, ["mid", "mid2", "mid3", "pro"]);
     }
 }

@@ -6,6 +6,9 @@
 //! are the core's, documented in the README and `docs/`.
 #![allow(dead_code, reason = "schema types: read by the OpenAPI derive only")]
 
+mod rules;
+
+use crate::Catalog;
 use serde_json::Value;
 use utoipa::{OpenApi, ToSchema};
 
@@ -74,6 +77,14 @@ pub struct Session {
     account: String,
     /// When it stops working, Unix ms.
     expires_at: i64,
+}
+
+/// `POST …/sessions`.
+#[derive(ToSchema)]
+#[schema(rename_all = "camelCase")]
+pub struct SessionBody {
+    /// How long the token works, ms (default 900000, at most 86400000).
+    ttl_ms: Option<u64>,
 }
 
 /// `POST …/quote`.
@@ -260,6 +271,7 @@ pub struct Usage {
         CreateAccount,
         Account,
         Session,
+        SessionBody,
         QuoteBody,
         Expect,
         ChargeMetadata,
@@ -277,7 +289,11 @@ pub struct Usage {
 )]
 pub struct ApiDoc;
 
-/// The OpenAPI document as JSON.
-pub fn document() -> Value {
-    serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null)
+/// The OpenAPI document as JSON, with what the catalog in force allows
+/// (its plans, packs and products) and the rules the handlers enforce
+/// (see `rules`).
+pub fn document(catalog: &Catalog) -> Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    rules::refine(&mut doc, catalog);
+    doc
 }

@@ -72,8 +72,9 @@ pub async fn health(State(app): Shared) -> Answer {
 
 /// `GET /v1/openapi.json`: this document.
 #[utoipa::path(get, path = "/v1/openapi.json", responses((status = 200, description = "the OpenAPI 3.1 description of the API")))]
-pub async fn openapi() -> Answer {
-    Ok(reply(Reply::ok(200, &super::openapi::document())))
+pub async fn openapi(State(app): Shared) -> Answer {
+    let catalog = app.service.catalog();
+    Ok(reply(Reply::ok(200, &super::openapi::document(&catalog))))
 }
 
 /// `GET /v1/catalog`: the canonical catalog the browser engine loads;
@@ -211,7 +212,7 @@ pub async fn quote(
 /// `POST …/sessions` with `{ttlMs?}` (secret key): a session token for the
 /// browser, scoped to this account.
 #[utoipa::path(post, path = "/v1/accounts/{id}/sessions", params(("id" = String, Path)),
-    responses((status = 201, body = super::openapi::Session)))]
+    request_body = super::openapi::SessionBody, responses((status = 201, body = super::openapi::Session)))]
 pub async fn create_session(
     State(app): Shared,
     Path(id): Path<String>,
@@ -374,18 +375,25 @@ pub async fn release(
     .await
 }
 
+/// A query parameter: an integer from 0 to 2^53 − 1 (a cursor, a limit, a
+/// time), or `invalid_request`. Larger numbers are refused, not clamped: no
+/// `seq` or time is that large, and the store's integers are 63 bits.
 fn query_u64(query: &HashMap<String, String>, name: &str, default: u64) -> Result<u64, ApiError> {
     match query.get(name) {
         None => Ok(default),
-        Some(v) => v.parse::<u64>().map_err(|_| {
-            ApiError(
-                ServiceError::new(
-                    Code::Core(crate::ErrorCode::InvalidRequest),
-                    format!("{name} must be a non-negative integer"),
+        Some(v) => v
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n <= crate::MAX_AMOUNT)
+            .ok_or_else(|| {
+                ApiError(
+                    ServiceError::new(
+                        Code::Core(crate::ErrorCode::InvalidRequest),
+                        format!("{name} must be an integer from 0 to 2^53 - 1"),
+                    )
+                    .at(name),
                 )
-                .at(name),
-            )
-        }),
+            }),
     }
 }
 
@@ -456,7 +464,8 @@ pub async fn usage(
 
 /// `POST …/grants`: credits outside the plan (refunds, promos).
 #[utoipa::path(post, path = "/v1/accounts/{id}/grants", params(("id" = String, Path)),
-    request_body = super::openapi::GrantBody, responses((status = 201, description = "the grant entry and the balance")))]
+    request_body = super::openapi::GrantBody, responses((status = 201, description = "the grant entry and the balance"),
+    (status = 200, description = "the same grant again: nothing new, `replayed: true`")))]
 pub async fn grant(
     State(app): Shared,
     Path(id): Path<String>,
@@ -470,7 +479,8 @@ pub async fn grant(
 /// `POST …/packs` with `{pack, paymentId}`: a pack bought; the payment id
 /// is the grant's id, so a payment is credited once.
 #[utoipa::path(post, path = "/v1/accounts/{id}/packs", params(("id" = String, Path)),
-    request_body = super::openapi::PackBody, responses((status = 201, description = "the grant entry and the balance")))]
+    request_body = super::openapi::PackBody, responses((status = 201, description = "the grant entry and the balance"),
+    (status = 200, description = "the same grant again: nothing new, `replayed: true`")))]
 pub async fn pack(
     State(app): Shared,
     Path(id): Path<String>,

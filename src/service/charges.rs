@@ -63,17 +63,23 @@ pub fn object<'a>(body: &'a Value, what: &str) -> Result<&'a Map<String, Value>,
     })
 }
 
-/// An optional non-negative integer field (null is absent).
+/// An optional non-negative integer field (null is absent). As in the
+/// request contract, a number whose fraction part is zero (`1246.0`) is
+/// that integer: JSON (and JSON Schema) do not tell them apart.
 pub fn uint(map: &Map<String, Value>, key: &str, max: u64) -> Result<Option<u64>, ServiceError> {
     match map.get(key) {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().filter(|n| *n <= max).map(Some).ok_or_else(|| {
-            ServiceError::new(
-                Code::Core(ErrorCode::InvalidAmount),
-                format!("{key} must be an integer in 0 … {max}"),
-            )
-            .at(key)
-        }),
+        Some(v) => crate::request::read_quantity(v, key)
+            .ok()
+            .filter(|n| *n <= max)
+            .map(Some)
+            .ok_or_else(|| {
+                ServiceError::new(
+                    Code::Core(ErrorCode::InvalidAmount),
+                    format!("{key} must be an integer in 0 … {max}"),
+                )
+                .at(key)
+            }),
     }
 }
 

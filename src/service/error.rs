@@ -56,6 +56,70 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, the core's included: the error body's `code` is one of
+    /// these (the OpenAPI document lists them).
+    pub const ALL: [Code; 56] = {
+        use ErrorCode as E;
+        [
+            Code::Core(E::InvalidJson),
+            Code::Core(E::InvalidRequest),
+            Code::Core(E::UnknownField),
+            Code::Core(E::MissingField),
+            Code::Core(E::UnsupportedField),
+            Code::Core(E::EmptyRequest),
+            Code::Core(E::TooManyItems),
+            Code::Core(E::UnknownProduct),
+            Code::Core(E::UnknownOption),
+            Code::Core(E::InvalidOptionValue),
+            Code::Core(E::InvalidQuantity),
+            Code::Core(E::ResolutionNotAllowed),
+            Code::Core(E::TooManyOutputs),
+            Code::Core(E::DurationOutOfRange),
+            Code::Core(E::QuantityOutOfRange),
+            Code::Core(E::AmountOverflow),
+            Code::Core(E::InvalidCatalog),
+            Code::Core(E::FingerprintMismatch),
+            Code::Core(E::Io),
+            Code::Core(E::InsufficientCredits),
+            Code::Core(E::GrantConflict),
+            Code::Core(E::HoldConflict),
+            Code::Core(E::RefillConflict),
+            Code::Core(E::UnknownHold),
+            Code::Core(E::ExceedsHold),
+            Code::Core(E::AlreadySettled),
+            Code::Core(E::AlreadyReleased),
+            Code::Core(E::HoldExpired),
+            Code::Core(E::UnknownAllowance),
+            Code::Core(E::InvalidAmount),
+            Code::Core(E::InvalidTime),
+            Code::Core(E::TimeBeforeLastEntry),
+            Code::Core(E::InvalidId),
+            Code::Core(E::InvalidPolicy),
+            Code::Core(E::InvalidLedger),
+            Code::Core(E::LedgerTorn),
+            Code::Core(E::UnknownPlan),
+            Code::Core(E::InvalidUsage),
+            Code::Core(E::UnknownPack),
+            Code::Core(E::PackNotInPlan),
+            Code::CatalogChanged,
+            Code::PriceChanged,
+            Code::NotEntitled,
+            Code::IdempotencyConflict,
+            Code::UnknownAccount,
+            Code::UnknownCharge,
+            Code::AccountExists,
+            Code::Unauthorized,
+            Code::Forbidden,
+            Code::NotFound,
+            Code::MethodNotAllowed,
+            Code::PayloadTooLarge,
+            Code::UnsupportedMediaType,
+            Code::RequestTimeout,
+            Code::Internal,
+            Code::Unavailable,
+        ]
+    };
+
     /// The code on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -268,6 +332,29 @@ impl std::error::Error for ServiceError {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn all_lists_every_code_once() {
+        // Every wire name the core's and the service's `as_str` know.
+        let sources = [include_str!("../error.rs"), include_str!("error.rs")];
+        let mut names: Vec<&str> = sources
+            .iter()
+            .flat_map(|text| text.lines())
+            .filter(|line| {
+                line.contains("=> \"") && line.trim_start().starts_with("ErrorCode::")
+                    || line.trim_start().starts_with("Code::") && line.contains("=> \"")
+            })
+            .filter_map(|line| line.split('"').nth(1))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut listed: Vec<&str> = Code::ALL.iter().map(|c| c.as_str()).collect();
+        listed.sort_unstable();
+        let before = listed.len();
+        listed.dedup();
+        assert_eq!(before, listed.len(), "a code is listed twice");
+        assert_eq!(listed, names);
+    }
 
     #[test]
     fn the_status_follows_the_code() {
