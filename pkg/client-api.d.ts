@@ -163,6 +163,12 @@ export interface Session {
   token: string;
 }
 
+/** `POST …/sessions`. */
+export interface SessionBody {
+  /** How long the token works, ms (default 900000, at most 86400000). */
+  ttlMs?: number | null;
+}
+
 /** `POST …/settle`. */
 export interface Settle {
   /** Credits to charge (default: all held). */
@@ -249,7 +255,7 @@ export interface Operations {
     method: "POST";
     path: "/v1/accounts/{id}/sessions";
     params: { id: string };
-    body: never;
+    body: SessionBody;
     status: 201;
     reply: Session;
   };
@@ -280,7 +286,7 @@ export interface Operations {
     path: "/v1/accounts/{id}/grants";
     params: { id: string };
     body: GrantBody;
-    status: 201;
+    status: 200;
     reply: unknown;
   };
   /** `GET /healthz`: the process is up and its store answers. */
@@ -304,11 +310,16 @@ export interface Operations {
     status: 200;
     reply: LedgerPage;
   };
-  /** `GET /v1/openapi.json`: this document. */
+  /**
+   * `GET /v1/openapi.json?view=catalog|generic`: this document. By default
+   * (`catalog`) it states what the catalog in force allows (its plans,
+   * products, fingerprint); `generic` is the same API without them, for
+   * clients that work with any catalog (`genprice/client`'s types).
+   */
   openapi: {
     method: "GET";
     path: "/v1/openapi.json";
-    params: { };
+    params: { view?: string };
     body: never;
     status: 200;
     reply: unknown;
@@ -322,7 +333,7 @@ export interface Operations {
     path: "/v1/accounts/{id}/packs";
     params: { id: string };
     body: PackBody;
-    status: 201;
+    status: 200;
     reply: unknown;
   };
   /**

@@ -126,7 +126,7 @@ export async function fetchDocument(url) {
       child.once("exit", (code) => fail(new Error(`genprice serve exited (${code}) before listening`)));
     });
     const base = `http://${JSON.parse(line).listening}`;
-    return await (await fetch(`${base}/v1/openapi.json`)).json();
+    return await (await fetch(`${base}/v1/openapi.json?view=generic`)).json();
   } finally {
     process.kill(child.pid, "SIGTERM");
     await new Promise((ok) => (child.exitCode !== null ? ok() : child.once("exit", ok)));

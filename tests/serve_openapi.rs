@@ -182,3 +182,53 @@ async fn a_whole_number_written_with_a_fraction_is_that_integer() {
     .await;
     refused(&session, 400, "invalid_amount", Some("ttlMs"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_generic_view_is_the_api_without_the_catalog() {
+    let server = Server::start("openapi-generic");
+    let http = client();
+    let fp = fingerprint(&http, &server).await;
+    let served = get(&http, &server, "/v1/openapi.json").await;
+    let catalog = get(&http, &server, "/v1/openapi.json?view=catalog").await;
+    let generic = get(&http, &server, "/v1/openapi.json?view=generic").await;
+    assert_eq!(
+        (served.status, catalog.status, generic.status),
+        (200, 200, 200)
+    );
+    assert_eq!(served.body, catalog.body, "catalog is the default view");
+    // The catalog's fingerprint and plans are in the served document only.
+    assert!(served.text.contains(&fp), "{}", served.text);
+    assert!(!generic.text.contains(&fp));
+    let schemas = &generic.body["components"]["schemas"];
+    assert!(schemas["CreateAccount"]["anyOf"].is_null());
+    assert_eq!(
+        schemas["CreateAccount"]["properties"]["plan"]["type"],
+        "string"
+    );
+    assert_eq!(generic.body["paths"], {
+        let mut paths = generic.body["paths"].clone();
+        paths
+            .as_object_mut()
+            .unwrap()
+            .retain(|p, _| served.body["paths"].get(p).is_some());
+        paths
+    });
+    for query in ["view=other", "views=generic"] {
+        let answer = call(
+            &http,
+            &server,
+            Method::GET,
+            &format!("/v1/openapi.json?{query}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(answer.status, 400, "{}", answer.text);
+        assert!(
+            answer.body["error"]["code"] == "invalid_request"
+                || answer.body["error"]["code"] == "unknown_field",
+            "{}",
+            answer.text
+        );
+    }
+}

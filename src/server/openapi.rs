@@ -293,7 +293,15 @@ pub struct ApiDoc;
 /// (its plans, packs and products) and the rules the handlers enforce
 /// (see `rules`).
 pub fn document(catalog: &Catalog) -> Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null);
+    let mut doc = generic_document();
     rules::refine(&mut doc, catalog);
     doc
+}
+
+/// The OpenAPI document as derived from the handlers' types, without what
+/// a catalog allows: the wire types every client shares, whatever catalog
+/// its service runs (`scripts/client-types.mjs` generates
+/// `genprice/client`'s types from it).
+pub fn generic_document() -> Value {
+    serde_json::to_value(ApiDoc::openapi()).unwrap_or(Value::Null)
 }

@@ -70,11 +70,29 @@ pub async fn health(State(app): Shared) -> Answer {
     Ok(reply(Reply::ok(200, &json!({"ok": true}))))
 }
 
-/// `GET /v1/openapi.json`: this document.
-#[utoipa::path(get, path = "/v1/openapi.json", responses((status = 200, description = "the OpenAPI 3.1 description of the API")))]
-pub async fn openapi(State(app): Shared) -> Answer {
-    let catalog = app.service.catalog();
-    Ok(reply(Reply::ok(200, &super::openapi::document(&catalog))))
+/// `GET /v1/openapi.json?view=catalog|generic`: this document. By default
+/// (`catalog`) it states what the catalog in force allows (its plans,
+/// products, fingerprint); `generic` is the same API without them, for
+/// clients that work with any catalog (`genprice/client`'s types).
+#[utoipa::path(get, path = "/v1/openapi.json",
+    params(("view" = Option<String>, Query, description = "`catalog` (default) or `generic`")),
+    responses((status = 200, description = "the OpenAPI 3.1 description of the API")))]
+pub async fn openapi(State(app): Shared, Query(query): Query<HashMap<String, String>>) -> Answer {
+    only_params(&query, &["view"])?;
+    let document = match query.get("view").map(String::as_str) {
+        None | Some("catalog") => super::openapi::document(&app.service.catalog()),
+        Some("generic") => super::openapi::generic_document(),
+        Some(_) => {
+            return Err(ApiError(
+                ServiceError::new(
+                    Code::Core(crate::ErrorCode::InvalidRequest),
+                    "view must be catalog or generic",
+                )
+                .at("view"),
+            ));
+        }
+    };
+    Ok(reply(Reply::ok(200, &document)))
 }
 
 /// `GET /v1/catalog`: the canonical catalog the browser engine loads;
