@@ -375,6 +375,32 @@ mod tests {
         }
     }
 
+    /// Found by mutation testing: every tenth from 0.1 to 0.9 rounds by
+    /// the half rules to the nearer integer (0.4 is below half although
+    /// 4 × 4 > 10).
+    #[test]
+    fn rounding_by_halves_over_every_tenth() {
+        for tenths in 1..10u128 {
+            let nearer = u128::from(tenths > 5);
+            let half_up = nearer + u128::from(tenths == 5);
+            assert_eq!(
+                Rounding::HalfUp.apply(tenths, 10),
+                Some(half_up),
+                "{tenths}/10"
+            );
+            assert_eq!(
+                Rounding::HalfEven.apply(tenths, 10),
+                Some(nearer),
+                "{tenths}/10"
+            );
+            assert_eq!(
+                Rounding::HalfEven.apply(10 + tenths, 10),
+                Some(1 + half_up),
+                "1{tenths}/10"
+            );
+        }
+    }
+
     #[test]
     fn rounding_handles_extreme_values() {
         assert_eq!(Rounding::HalfUp.apply(u128::MAX, u128::MAX), Some(1));

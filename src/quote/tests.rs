@@ -166,6 +166,30 @@ fn minimum_charge_raises_small_lines() {
     );
 }
 
+/// A line already at the minimum is not raised, and says so: the minimum
+/// applies only below it.
+#[test]
+fn a_line_exactly_at_the_minimum_is_not_marked_raised() {
+    let mut spec = sample_spec();
+    spec.products[0].minimum = 100;
+    let c = Catalog::new(spec).unwrap();
+    let line = |seconds: u64| {
+        let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": seconds}))
+            .unwrap();
+        quote(&c, &r).unwrap().lines.remove(0)
+    };
+    let at = line(10);
+    assert_eq!(
+        (at.rounded, at.amount, at.minimum_applied),
+        (100, 100, false)
+    );
+    let below = line(9);
+    assert_eq!(
+        (below.rounded, below.amount, below.minimum_applied),
+        (90, 100, true)
+    );
+}
+
 #[test]
 fn a_free_model_costs_zero() {
     let quote = q(json!({"product": "image/basic", "outputs": 4})).unwrap();
@@ -302,6 +326,54 @@ fn a_stepped_quantity_accepts_only_its_steps() {
     assert_eq!(messages.len(), 2, "{messages:?}");
 }
 
+/// Steps count from the range's minimum, not from zero: 1 to 10 in steps
+/// of 3 is 1, 4, 7 and 10.
+#[test]
+fn steps_count_from_the_minimum() {
+    let mut spec = sample_spec();
+    spec.products[0].quantity = Some(crate::catalog::QuantityLimits {
+        min: 1,
+        max: 10,
+        default: Some(1),
+        step: 3,
+    });
+    let c = Catalog::new(spec).unwrap();
+    let price = |seconds: u64| {
+        let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": seconds}))
+            .unwrap();
+        quote(&c, &r).map(|q| q.total)
+    };
+    for on in [1, 4, 7, 10] {
+        assert_eq!(price(on), Ok(10 * on), "{on} s is on a step");
+    }
+    for off in [2, 3, 5, 6, 8, 9] {
+        assert_eq!(
+            price(off).unwrap_err().code,
+            ErrorCode::DurationOutOfRange,
+            "{off} s"
+        );
+    }
+}
+
+/// A range without steps (step 1) says nothing of steps when refused.
+#[test]
+fn an_unstepped_range_is_refused_without_mentioning_steps() {
+    let catalog = catalog();
+    let refuse = |seconds: u64| {
+        let r = Request::from_json_value(&json!({"product": "video/clip", "seconds": seconds}))
+            .unwrap();
+        quote(&catalog, &r).unwrap_err()
+    };
+    for (seconds, asked) in [(11, "11"), (0, "0")] {
+        let e = refuse(seconds);
+        assert_eq!(e.code, ErrorCode::DurationOutOfRange);
+        assert_eq!(
+            e.message,
+            format!("video/clip takes seconds from 1 to 10, asked for {asked}")
+        );
+    }
+}
+
 #[test]
 fn the_power_of_ten_table_is_exact() {
     assert_eq!(POW10[38], 10u128.pow(38));
@@ -345,6 +417,19 @@ fn exact_amount_refuses_only_what_does_not_fit() {
     assert_eq!(exact_amount(product, 1, &tiny), None);
     // 7 × 0.0001^9 = 7 × 10^-36 fits.
     assert_eq!(exact_amount(product, 1, &tiny[..9]), Some((7, 36)));
+    // 7 × 0.0001^9 ÷ 100 = 7 × 10^-38: exactly 38 places still fits.
+    spec.products[0].per = 100;
+    let per_hundred = &spec.products[0];
+    assert_eq!(exact_amount(per_hundred, 1, &tiny[..9]), Some((7, 38)));
+    assert_eq!(exact_amount(per_hundred, 10, &tiny[..9]), Some((7, 37)));
+    // Zero is zero in lowest terms however many places the factors add:
+    // a free product, or no units, is never refused for its places.
+    spec.products[0].per = 1;
+    spec.products[0].price = 0;
+    assert_eq!(exact_amount(&spec.products[0], 1, &tiny), Some((0, 0)));
+    spec.products[0].price = 7;
+    assert_eq!(exact_amount(&spec.products[0], 0, &tiny), Some((0, 0)));
+    let product = &spec.products[0];
     // 7 × 3^81 is above 2^128 (3^81 ≈ 4.4 × 10^38), whatever cancels.
     let threes: Vec<Factor> = (0..81).map(|_| factor("3")).collect();
     assert_eq!(exact_amount(product, 1, &threes), None);
