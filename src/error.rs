@@ -105,6 +105,11 @@ pub enum ErrorCode {
     /// an append). Carries `line`. It is reported, never dropped or
     /// repaired: a person decides what the cut entry was.
     LedgerTorn,
+    /// A ledger file larger than the reader's limit (`genprice wallet
+    /// --max-ledger-bytes`). The wallet the CLI folds keeps every entry in
+    /// memory, so the limit bounds its memory; a ledger that outgrows it
+    /// belongs in `genprice serve`'s store.
+    LedgerTooLarge,
     /// No plan with this id in the catalog.
     UnknownPlan,
     /// A usage mix for the estimator with the wrong shape: not a list of
@@ -161,6 +166,7 @@ impl ErrorCode {
             ErrorCode::UnknownPack => "unknown_pack",
             ErrorCode::PackNotInPlan => "pack_not_in_plan",
             ErrorCode::LedgerTorn => "ledger_torn",
+            ErrorCode::LedgerTooLarge => "ledger_too_large",
         }
     }
 }

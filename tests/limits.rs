@@ -115,3 +115,124 @@ fn a_hundred_fractional_multipliers_overflow_exact_arithmetic_with_a_code() {
     let priced = quote(&catalog, &Request::from_json_value(&scene(1, 9)).unwrap()).unwrap();
     assert_eq!(priced.total, 41);
 }
+
+/// Writes a ledger of `entries` entries (one grant, then holds of 1 each
+/// settled in full, the shape of a busy account's history) and the default
+/// policy beside it; returns the ledger's path, the policy's path and the
+/// credits left.
+fn long_ledger(name: &str, entries: usize) -> (std::path::PathBuf, std::path::PathBuf, u64) {
+    use genprice::wallet::{Grant, GrantSource, HoldRequest, Metadata, Wallet, ledger_line};
+    use std::io::Write;
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("limits-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let policy = dir.join("policy.json");
+    std::fs::write(
+        &policy,
+        serde_json::to_string(&genprice::wallet::WalletPolicy::default()).unwrap(),
+    )
+    .unwrap();
+    let path = dir.join("wallet.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let mut wallet = Wallet::default();
+    let granted = 10_000_000;
+    let grant = Grant {
+        id: "bulk".into(),
+        source: GrantSource::Topup,
+        amount: granted,
+        effective_at: 0,
+        expires_at: None,
+        priority: 0,
+    };
+    let receipt = wallet.grant(&grant, &Metadata::default(), 0).unwrap();
+    out.write_all(ledger_line(&receipt.entry).unwrap().as_bytes())
+        .unwrap();
+    let pairs = (entries - 1) / 2;
+    for i in 0..pairs {
+        let now = i64::try_from(i).unwrap() + 1;
+        let hold = HoldRequest {
+            id: format!("job-{i}"),
+            amount: 1,
+            ttl: 60_000,
+            metadata: Metadata::default(),
+        };
+        let held = wallet.hold(&hold, now).unwrap();
+        out.write_all(ledger_line(&held.entry).unwrap().as_bytes())
+            .unwrap();
+        let settled = wallet.settle(&hold.id, 1, now).unwrap();
+        out.write_all(ledger_line(&settled.entry).unwrap().as_bytes())
+            .unwrap();
+    }
+    out.flush().unwrap();
+    (path, policy, granted - u64::try_from(pairs).unwrap())
+}
+
+/// The CLI's `wallet balance` on `ledger`: its exit code, its JSON line and
+/// the largest resident set seen while it ran (polled every 20 ms), in MB.
+fn balance_of(
+    ledger: &std::path::Path,
+    policy: &std::path::Path,
+    extra: &[&str],
+) -> (i32, Value, u64) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_genprice"))
+        .args(["wallet", "balance", "--now", "100000000", "--ledger"])
+        .arg(ledger)
+        .arg("--policy")
+        .arg(policy)
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(text) = std::fs::read_to_string(&status) {
+            let rss = text
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse().ok())
+                .unwrap_or(0);
+            peak_kb = peak_kb.max(rss);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    (out.status.code().unwrap(), line, peak_kb / 1024)
+}
+
+/// A ledger of a million entries is read a line at a time, never whole,
+/// and its balance is right; a ledger over `--max-ledger-bytes` is
+/// `ledger_too_large` before it is read.
+#[test]
+fn a_ledger_of_a_million_entries_is_folded_and_one_over_the_limit_refused() {
+    let (ledger, policy, left) = long_ledger("million", 1_000_000);
+    let size = std::fs::metadata(&ledger).unwrap().len();
+    let (code, line, peak_mb) = balance_of(&ledger, &policy, &[]);
+    assert_eq!(code, 0, "{line}");
+    assert_eq!(line["available"], left, "{line}");
+    assert_eq!(line["spent"], 499_999, "{line}");
+    eprintln!(
+        "1,000,000 entries, {} MB of ledger: peak RSS {peak_mb} MB",
+        size >> 20
+    );
+    // The file is never held whole: the wallet's entries dominate, about
+    // 700 bytes each in memory (the debug build), under a gigabyte.
+    assert!(peak_mb < 1024, "peak RSS {peak_mb} MB");
+
+    let limit = (size - 1).to_string();
+    let (code, line, _) = balance_of(&ledger, &policy, &["--max-ledger-bytes", &limit]);
+    assert_eq!(code, 1, "{line}");
+    assert_eq!(line["error"]["code"], "ledger_too_large", "{line}");
+    let message = line["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&size.to_string()) && message.contains("--max-ledger-bytes"),
+        "{message}"
+    );
+    // The limit is inclusive: a small ledger exactly at it is read.
+    let (small, policy, left) = long_ledger("at-limit", 11);
+    let size = std::fs::metadata(&small).unwrap().len().to_string();
+    let (code, line, _) = balance_of(&small, &policy, &["--max-ledger-bytes", &size]);
+    assert_eq!((code, &line["available"]), (0, &json!(left)), "{line}");
+}

@@ -11,16 +11,26 @@
 //! process dies, so a crash never leaves the ledger locked. A crash in the
 //! middle of an append can leave a torn last line; the next read reports
 //! it as `ledger_torn` (see [`genprice::wallet::read_ledger`]).
+//!
+//! The file is read a line at a time ([`LedgerFold`]), so it is never held
+//! whole; the wallet it folds to keeps every entry, so a file over the
+//! reader's limit (`--max-ledger-bytes`, [`DEFAULT_MAX_BYTES`] by default) is
+//! refused with `ledger_too_large` before a byte of it is read.
 #![allow(
     clippy::result_large_err,
     reason = "WalletError keeps its details as typed fields, as in src/wallet"
 )]
 
 use genprice::ErrorCode;
-use genprice::wallet::{Entry, Wallet, WalletError, WalletPolicy, ledger_line, read_ledger};
+use genprice::wallet::{Entry, LedgerFold, Wallet, WalletError, WalletPolicy, ledger_line};
 use std::fs::{File, OpenOptions};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+/// The largest ledger file read by default: 256 MiB, about 1.6 million
+/// entries of 160 bytes, which fold to a wallet of about 1.2 GB (700 bytes
+/// an entry; see the README's limits).
+pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
 
 /// An open ledger file under a lock, released on drop.
 pub struct LedgerFile {
@@ -63,24 +73,47 @@ impl LedgerFile {
         })
     }
 
-    /// The whole file, read through the locked handle.
-    fn bytes(&mut self) -> Result<Vec<u8>, WalletError> {
-        let mut bytes = Vec::new();
-        self.file
-            .seek(SeekFrom::Start(0))
-            .and_then(|_| self.file.read_to_end(&mut bytes))
-            .map_err(|e| io_error(&self.path, "read ledger", &e))?;
-        Ok(bytes)
-    }
-
-    /// Folds the ledger into a wallet under `policy`. An error names the
-    /// file and carries the line.
-    pub fn fold(&mut self, policy: WalletPolicy) -> Result<Wallet, WalletError> {
-        let bytes = self.bytes()?;
-        read_ledger(policy, &bytes).map_err(|e| WalletError {
+    /// Folds the ledger into a wallet under `policy`, reading it a line at
+    /// a time through the locked handle. A file over `max_bytes` is
+    /// `ledger_too_large`. An error names the file and carries the line.
+    pub fn fold(&mut self, policy: WalletPolicy, max_bytes: u64) -> Result<Wallet, WalletError> {
+        let read_error = |e: &std::io::Error| io_error(&self.path, "read ledger", e);
+        let size = self.file.metadata().map_err(|e| read_error(&e))?.len();
+        if size > max_bytes {
+            return Err(WalletError::new(
+                ErrorCode::LedgerTooLarge,
+                format!(
+                    "{}: the ledger is {size} bytes, over the limit of {max_bytes} \
+                     (--max-ledger-bytes): the wallet it folds to keeps every entry in memory",
+                    self.path.display()
+                ),
+            ));
+        }
+        let named = |e: WalletError| WalletError {
             message: format!("{}: {}", self.path.display(), e.message),
             ..e
-        })
+        };
+        let mut fold = LedgerFold::new(policy).map_err(named)?;
+        self.file
+            .seek(SeekFrom::Start(0))
+            .map_err(|e| read_error(&e))?;
+        // The size was checked; take() keeps to it even if a writer that
+        // ignores the lock appends meanwhile.
+        let mut reader = BufReader::with_capacity(1 << 16, (&self.file).take(max_bytes));
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            if reader
+                .read_until(b'\n', &mut line)
+                .map_err(|e| read_error(&e))?
+                == 0
+            {
+                break;
+            }
+            let terminated = line.pop_if(|b| *b == b'\n').is_some();
+            fold.line(&line, terminated).map_err(named)?;
+        }
+        Ok(fold.finish())
     }
 
     /// Appends `entries`, one line each, and syncs them to disk before

@@ -10,7 +10,7 @@
     reason = "WalletError keeps its details as typed fields"
 )]
 
-use super::ledger_file::LedgerFile;
+use super::ledger_file::{DEFAULT_MAX_BYTES, LedgerFile};
 use super::{load_catalog, system_now, unsigned};
 use clap::{Args, Subcommand};
 use genprice::ErrorCode;
@@ -68,6 +68,16 @@ pub struct WalletArgs {
         help_heading = "Ledger options"
     )]
     catalog: Option<PathBuf>,
+    /// Refuse a ledger file larger than this with ledger_too_large: the
+    /// wallet keeps every entry in memory (about 700 bytes each).
+    #[arg(
+        long,
+        global = true,
+        value_name = "BYTES",
+        default_value_t = DEFAULT_MAX_BYTES,
+        help_heading = "Ledger options"
+    )]
+    max_ledger_bytes: u64,
     #[command(subcommand)]
     operation: Operation,
 }
@@ -208,7 +218,7 @@ pub fn run(args: WalletArgs) -> Result<ExitCode, String> {
         // The lock is held from before the read until after the append
         // is on disk, so concurrent runs take turns.
         let mut file = LedgerFile::open_exclusive(&ledger)?;
-        let wallet = file.fold(policy)?;
+        let wallet = file.fold(policy, args.max_ledger_bytes)?;
         operate(wallet, &mut file, &command, now)
     });
     let (line, code) = match outcome {
@@ -253,7 +263,7 @@ fn policy(file: Option<&Path>, catalog: Option<&Path>) -> Result<WalletPolicy, W
 
 /// The credits available at `now` in the wallet the ledger file folds to
 /// under `policy` (for `genprice quote --ledger`); the file must exist and
-/// is only read, under a shared lock.
+/// is only read, under a shared lock, up to the default size limit.
 pub fn available(
     ledger: &Path,
     policy: WalletPolicy,
@@ -263,7 +273,7 @@ pub fn available(
         Some(now) => now,
         None => system_now().map_err(|e| WalletError::new(ErrorCode::InvalidTime, e))?,
     };
-    let wallet = LedgerFile::open_shared(ledger)?.fold(policy)?;
+    let wallet = LedgerFile::open_shared(ledger)?.fold(policy, DEFAULT_MAX_BYTES)?;
     Ok(wallet.balance(now)?.available)
 }
 

@@ -58,7 +58,7 @@ pub enum Code {
 impl Code {
     /// Every code, the core's included: the error body's `code` is one of
     /// these (the OpenAPI document lists them).
-    pub const ALL: [Code; 56] = {
+    pub const ALL: [Code; 57] = {
         use ErrorCode as E;
         [
             Code::Core(E::InvalidJson),
@@ -97,6 +97,7 @@ impl Code {
             Code::Core(E::InvalidPolicy),
             Code::Core(E::InvalidLedger),
             Code::Core(E::LedgerTorn),
+            Code::Core(E::LedgerTooLarge),
             Code::Core(E::UnknownPlan),
             Code::Core(E::InvalidUsage),
             Code::Core(E::UnknownPack),
@@ -191,7 +192,8 @@ impl Code {
                 | E::Io
                 | E::InvalidPolicy
                 | E::InvalidLedger
-                | E::LedgerTorn => 500,
+                | E::LedgerTorn
+                | E::LedgerTooLarge => 500,
             },
             Code::CatalogChanged | Code::PriceChanged | Code::AccountExists => 409,
             Code::NotEntitled | Code::Forbidden => 403,

@@ -37,19 +37,62 @@ use crate::error::ErrorCode;
 /// # Ok::<(), genprice::wallet::WalletError>(())
 /// ```
 pub fn read_ledger(policy: WalletPolicy, bytes: &[u8]) -> Result<Wallet, WalletError> {
-    let mut wallet = Wallet::new(policy)?;
+    let mut fold = LedgerFold::new(policy)?;
     let mut lines = bytes.split(|b| *b == b'\n').peekable();
-    let mut number: u64 = 0;
     while let Some(line) = lines.next() {
-        number = number.saturating_add(1);
         // The piece after the last `\n` is the only one without its own `\n`.
-        let unterminated = lines.peek().is_none();
+        fold.line(line, lines.peek().is_some())?;
+    }
+    Ok(fold.finish())
+}
+
+/// A ledger folded one line at a time, for a reader that streams a file
+/// instead of holding it whole: the same checks and errors as
+/// [`read_ledger`], which is this over a slice.
+///
+/// ```
+/// use genprice::wallet::{LedgerFold, ledger_line, Grant, GrantSource, Metadata, Wallet};
+///
+/// let mut wallet = Wallet::default();
+/// let grant = Grant { id: "welcome".into(), source: GrantSource::Signup, amount: 200,
+///     effective_at: 0, expires_at: None, priority: 0 };
+/// let line = ledger_line(&wallet.grant(&grant, &Metadata::default(), 0)?.entry)?;
+///
+/// let mut fold = LedgerFold::new(Default::default())?;
+/// fold.line(line.trim_end().as_bytes(), true)?;
+/// assert_eq!(fold.finish().balance(0)?.available, 200);
+/// # Ok::<(), genprice::wallet::WalletError>(())
+/// ```
+#[derive(Debug)]
+pub struct LedgerFold {
+    wallet: Wallet,
+    number: u64,
+}
+
+impl LedgerFold {
+    /// An empty fold under `policy`. Errors: `invalid_policy`.
+    pub fn new(policy: WalletPolicy) -> Result<LedgerFold, WalletError> {
+        Ok(LedgerFold {
+            wallet: Wallet::new(policy)?,
+            number: 0,
+        })
+    }
+
+    /// Folds the next line, given without its `\n`. `terminated` says
+    /// whether it had one: only a file's last line may lack it, and such a
+    /// line that is not a whole entry is `ledger_torn`. A blank line is
+    /// skipped.
+    ///
+    /// Errors: `invalid_ledger` or `ledger_torn`, with `line` (1-based).
+    pub fn line(&mut self, line: &[u8], terminated: bool) -> Result<(), WalletError> {
+        self.number = self.number.saturating_add(1);
+        let number = self.number;
         if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
+            return Ok(());
         }
         let entry: Entry = match serde_json::from_slice(line) {
             Ok(entry) => entry,
-            Err(e) if unterminated => {
+            Err(e) if !terminated => {
                 return Err(WalletError::new(
                     ErrorCode::LedgerTorn,
                     format!(
@@ -64,11 +107,15 @@ pub fn read_ledger(policy: WalletPolicy, bytes: &[u8]) -> Result<Wallet, WalletE
                 return Err(WalletError::ledger(format!("line {number}: {e}")).with_line(number));
             }
         };
-        wallet.apply(entry).map_err(|e| {
+        self.wallet.apply(entry).map_err(|e| {
             WalletError::ledger(format!("line {number}: {}", e.message)).with_line(number)
-        })?;
+        })
     }
-    Ok(wallet)
+
+    /// The wallet the lines so far fold to.
+    pub fn finish(self) -> Wallet {
+        self.wallet
+    }
 }
 
 /// One entry as a ledger line: its JSON and a `\n`.
@@ -83,7 +130,7 @@ pub fn ledger_line(entry: &Entry) -> Result<String, WalletError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ledger_line, read_ledger};
+    use super::{LedgerFold, ledger_line, read_ledger};
     use crate::error::ErrorCode;
     use crate::wallet::{Grant, GrantSource, HoldRequest, Metadata, Wallet};
 
@@ -135,6 +182,42 @@ mod tests {
             let error = read_ledger(Default::default(), torn.as_bytes()).unwrap_err();
             assert_eq!(error.code, ErrorCode::LedgerTorn, "cut {cut}: {error}");
             assert_eq!(error.line, Some(2));
+        }
+    }
+
+    /// The line-at-a-time fold gives what the whole-slice read gives,
+    /// wallet or error, for whole, trimmed, torn and broken ledgers.
+    #[test]
+    fn folding_line_by_line_is_reading_the_whole() {
+        let text = ledger();
+        let cases = [
+            text.clone(),
+            text.trim_end().to_string(),
+            text[..text.len() - 7].to_string(),
+            text.replacen('{', "{x", 1),
+            text.replace('\n', "\n\n"),
+        ];
+        for case in cases {
+            let mut fold = LedgerFold::new(Default::default()).unwrap();
+            let mut rest = case.as_bytes();
+            let streamed = loop {
+                let (line, terminated) = match rest.iter().position(|b| *b == b'\n') {
+                    Some(at) => (&rest[..at], true),
+                    None => (rest, false),
+                };
+                if let Err(e) = fold.line(line, terminated) {
+                    break Err(e);
+                }
+                if !terminated {
+                    break Ok(fold.finish());
+                }
+                rest = &rest[line.len() + 1..];
+            };
+            assert_eq!(
+                streamed,
+                read_ledger(Default::default(), case.as_bytes()),
+                "{case}"
+            );
         }
     }
 

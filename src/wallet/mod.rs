@@ -146,7 +146,7 @@ pub use command::{Answer, Command};
 pub use error::WalletError;
 pub use grant::{Grant, GrantSource, GrantState};
 pub use hold::{HoldRequest, HoldState, HoldStatus};
-pub use jsonl::{ledger_line, read_ledger};
+pub use jsonl::{LedgerFold, ledger_line, read_ledger};
 pub use ledger::{
     Allocation, Entry, ExpireEntry, ExpiredGrant, ExpiredHold, GrantEntry, GrantLine, HoldEntry,
     Metadata, RefillEntry, ReleaseEntry, SettleEntry,
