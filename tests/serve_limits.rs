@@ -102,18 +102,25 @@ fn ten_thousand_idle_connections_cost_bounded_memory_and_are_closed() {
         .collect();
     assert_eq!(idle.len(), 10_000);
     // All open in the server at once, and a real request is still served.
-    let open = std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
-        .unwrap()
-        .count();
+    // The kernel queues up to 4,096 not yet accepted (the server's listen
+    // backlog), so the count is polled until the server has caught up,
+    // well inside the 10 s a connection may idle.
+    let descriptors = || {
+        std::fs::read_dir(format!("/proc/{}/fd", server.pid()))
+            .unwrap()
+            .count()
+    };
+    let caught_up = Instant::now() + Duration::from_secs(5);
+    let mut open = descriptors();
+    while open < 10_000 && Instant::now() < caught_up {
+        std::thread::sleep(Duration::from_millis(50));
+        open = descriptors();
+    }
     println!(
         "10,000 connections opened in {:?}; the server holds {open} descriptors",
         opened.elapsed()
     );
-    // The server accepts as fast as it can; connections it has not yet
-    // accepted wait in the kernel's queue (1,024), and those it accepted
-    // first may already have timed out. On this 2-core machine under load
-    // the debug build held about 1,500 at once: at least the queue's worth.
-    assert!(open >= 1_000, "only {open} descriptors open in the server");
+    assert!(open >= 10_000, "only {open} descriptors open in the server");
     let health = b"GET /healthz HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n";
     assert_eq!(status_of(&server, health), 200);
     let during = rss_kib(&server);

@@ -188,9 +188,8 @@ pub async fn run(config: Config, ready: impl FnOnce(SocketAddr)) -> Result<(), S
         router = router.merge(demo::router(Arc::clone(&app), demo, accounts));
     }
 
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let listener =
+        listen(config.listen).map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     // The signal handlers exist before anyone hears "listening": a SIGHUP
     // or SIGTERM sent right after it is handled, never the default action.
@@ -364,6 +363,24 @@ async fn sweep(app: Arc<App>, every: Duration) {
             }
         }
     }
+}
+
+/// How many connections the kernel queues for `accept`: tokio's default is
+/// 1,024; a burst of clients past it has its SYNs dropped and retried a
+/// second later. The kernel caps it at `net.core.somaxconn` (4,096 here).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// A listener on `addr` with [`LISTEN_BACKLOG`], reusing the address as
+/// tokio's `TcpListener::bind` does.
+fn listen(addr: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if addr.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 #[cfg(test)]
