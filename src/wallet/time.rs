@@ -77,6 +77,8 @@ mod tests {
 
     #[test]
     fn times_must_fit_a_javascript_number() {
+        // 2^53 − 1, written out: the bound is a number, not only a name.
+        assert_eq!(MAX_TIME, 9_007_199_254_740_991);
         assert!(check_time(0, "now").is_ok());
         assert!(check_time(MAX_TIME, "now").is_ok());
         assert_eq!(
@@ -95,6 +97,9 @@ mod tests {
         assert!(check_id("daily/2026-11-22", "period", false).is_err());
         assert!(check_id("", "grant", true).is_err());
         assert!(check_id(&"x".repeat(129), "grant", true).is_err());
+        // Exactly the longest id is allowed.
+        assert!(check_id(&"x".repeat(MAX_ID_LEN), "grant", true).is_ok());
+        assert_eq!(MAX_ID_LEN, 128);
         assert!(check_id("a\nb", "grant", true).is_err());
     }
 }

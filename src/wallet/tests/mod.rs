@@ -424,3 +424,124 @@ fn hold_id_with_other_arguments_conflicts() {
 
 // Invariants 12–18: expiry, refills, time, failure and replay.
 mod over_time;
+mod tampered;
+
+/// Found by mutation testing: metadata texts are checked, each field at
+/// most 1024 bytes (exactly 1024 is allowed), on holds and on grants.
+#[test]
+fn metadata_texts_are_at_most_1024_bytes() {
+    let mut w = three_balances();
+    let with = |field: &str, text: String| {
+        let mut m = Metadata::default();
+        match field {
+            "studio" => m.studio = Some(text),
+            "product" => m.product = Some(text),
+            "summary" => m.summary = Some(text),
+            _ => m.reference = Some(text),
+        }
+        m
+    };
+    for (i, field) in ["studio", "product", "summary", "reference"]
+        .iter()
+        .enumerate()
+    {
+        let long = HoldRequest {
+            metadata: with(field, "x".repeat(MAX_TEXT_LEN + 1)),
+            ..hold_request(&format!("long-{i}"), 1, 1000)
+        };
+        let e = w.hold(&long, 1).unwrap_err();
+        assert_eq!(e.code, ErrorCode::InvalidRequest, "{field}");
+        assert_eq!(
+            e.path.as_deref(),
+            Some(format!("metadata.{field}").as_str())
+        );
+        let exact = HoldRequest {
+            metadata: with(field, "x".repeat(MAX_TEXT_LEN)),
+            ..hold_request(&format!("exact-{i}"), 1, 1000)
+        };
+        assert!(w.hold(&exact, 1).is_ok(), "{field} of exactly 1024 bytes");
+    }
+    let g = grant("promo", GrantSource::Promo, 5, None);
+    let e = w
+        .grant(&g, &with("summary", "x".repeat(MAX_TEXT_LEN + 1)), 1)
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::InvalidRequest);
+}
+
+/// Found by mutation testing (the property test compares the figures, not
+/// these): a balance's `nextExpiry` is the soonest expiry of credits still
+/// available, summed over the grants that expire then, whichever order the
+/// grants are visited in; its `grants` list only grants with credits
+/// available, upcoming or held; its `sources` only sources ever granted.
+#[test]
+fn balance_lists_the_next_expiry_and_only_live_grants_and_sources() {
+    // The listed sources first, so grants are visited out of expiry order.
+    let policy = WalletPolicy {
+        burn_order: vec![
+            GrantSource::Daily,
+            GrantSource::Monthly,
+            GrantSource::Topup,
+            GrantSource::Promo,
+        ],
+        allowances: vec![],
+    };
+    let mut w = Wallet::new(policy).unwrap();
+    let at = |id: &str, source, amount, effective_at, expires_at| Grant {
+        id: id.into(),
+        source,
+        amount,
+        effective_at,
+        expires_at: Some(expires_at),
+        priority: 0,
+    };
+    // Held in full: nothing of it is available to expire.
+    give(&mut w, &at("held", GrantSource::Seat, 40, 0, DAY / 2), 0);
+    w.hold(&hold_request("job", 40, DAY), 1).unwrap();
+    give(&mut w, &at("late", GrantSource::Daily, 30, 0, 3 * DAY), 2);
+    give(&mut w, &at("a", GrantSource::Monthly, 100, 0, 2 * DAY), 2);
+    give(&mut w, &at("b", GrantSource::Topup, 50, 0, 2 * DAY), 2);
+    give(&mut w, &at("after", GrantSource::Promo, 10, 0, 4 * DAY), 2);
+    // Expired by the balance's time, with no expire entry yet.
+    give(&mut w, &at("gone", GrantSource::Signup, 20, 0, 5), 2);
+    // Not effective yet: upcoming, not available.
+    give(
+        &mut w,
+        &at("future", GrantSource::Adjustment, 25, 20, DAY),
+        2,
+    );
+
+    let b = w.balance(10).unwrap();
+    assert_eq!(
+        b.next_expiry,
+        Some(NextExpiry {
+            at: 2 * DAY,
+            amount: 150
+        })
+    );
+    let mut listed: Vec<&str> = b.grants.iter().map(|g| g.id.as_str()).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, ["a", "after", "b", "future", "held", "late"]);
+    let mut sources: Vec<&str> = b.sources.iter().map(|s| s.source.as_str()).collect();
+    sources.sort_unstable();
+    assert_eq!(
+        sources,
+        [
+            "adjustment",
+            "daily",
+            "monthly",
+            "promo",
+            "seat",
+            "signup",
+            "topup"
+        ]
+    );
+    // Once the soonest expire, the next one is the next expiry.
+    let b = w.balance(2 * DAY).unwrap();
+    assert_eq!(
+        b.next_expiry,
+        Some(NextExpiry {
+            at: 3 * DAY,
+            amount: 30
+        })
+    );
+}
