@@ -352,6 +352,8 @@ fn settle_cannot_exceed_hold() {
         (e.requested, e.available, e.shortfall),
         (Some(41), Some(40), Some(1))
     );
+    let e = w.settle("h", 100, 1).unwrap_err();
+    assert_eq!(e.shortfall, Some(60), "100 asked of 40 held");
     assert_eq!(w.hold_state("h").unwrap().status, HoldStatus::Pending);
 }
 
