@@ -515,3 +515,63 @@ fn a_snapshot_keeps_the_latest_refill_of_each_allowance() {
     let again = Wallet::from_snapshot(policy, w.snapshot()).unwrap();
     assert!(again.refilled("pro", "y-3"));
 }
+
+/// Only the last entry, an expire, can be taken back, and only by itself.
+#[test]
+fn only_the_last_expire_entry_is_taken_back() {
+    let (policy, entries) = story();
+    let mut w = fold(&policy, &entries[..11]).unwrap();
+    let Some(Entry::Expire(last)) = w.entries().last().cloned() else {
+        panic!("the story's 11th entry is an expire");
+    };
+    let before = w.clone();
+    let mut other = last.clone();
+    other.at += 1;
+    assert_eq!(
+        w.unapply_expire(&other).unwrap_err().code,
+        ErrorCode::InvalidLedger
+    );
+    assert_eq!(w, before, "a refused take-back changes nothing");
+}
+
+/// A refill without `seats` counts one seat.
+#[test]
+fn a_refill_without_seats_has_one() {
+    let refill: Refill =
+        serde_json::from_value(json!({"allowance": "pro", "period": "m1", "start": 0, "end": 10}))
+            .unwrap();
+    assert_eq!(refill.seats, 1);
+}
+
+/// A capped rollover forfeits only what periods that started earlier have
+/// left, not a period starting at the same time.
+#[test]
+fn a_refill_forfeits_only_earlier_periods() {
+    let policy = WalletPolicy {
+        burn_order: vec![],
+        allowances: vec![Allowance {
+            id: "pro".into(),
+            source: GrantSource::Monthly,
+            amount: 100,
+            per_seat: false,
+            priority: 0,
+            rollover: Rollover::Capped { cap: 0 },
+            every: None,
+        }],
+    };
+    let mut w = Wallet::new(policy).unwrap();
+    let refill = |period: &str, start: Millis| Refill {
+        allowance: "pro".into(),
+        period: period.into(),
+        start,
+        end: start + 30 * DAY,
+        seats: 1,
+    };
+    let forfeited = |receipt: Receipt| match receipt.entry {
+        Entry::Refill(r) => r.forfeited.len(),
+        other => panic!("not a refill: {other:?}"),
+    };
+    assert_eq!(forfeited(w.refill(&refill("a", 0), 0).unwrap()), 0);
+    assert_eq!(forfeited(w.refill(&refill("b", 0), 1).unwrap()), 0);
+    assert_eq!(forfeited(w.refill(&refill("c", DAY), DAY).unwrap()), 2);
+}
