@@ -414,7 +414,12 @@ const SNAPSHOT_TAMPERS: &[SnapshotTamper] = &[
         "a closed grant",
     ),
     (
-        |s| grant_in(s, "idle")["available"] = json!(10),
+        |s| {
+            grant_in(s, "idle")["available"] = json!(10);
+            // The source's totals agree, so only the grant's own sum is off.
+            assert_eq!(s["sources"][4]["source"], "adjustment");
+            s["sources"][4]["available"] = json!(10);
+        },
         "a grant not conserving its credits",
     ),
     (
