@@ -64,6 +64,11 @@ fn story() -> (WalletPolicy, Vec<Value>) {
     (policy, entries)
 }
 
+/// Appends `item` to the JSON array `list`.
+fn push(list: &mut Value, item: Value) {
+    list.as_array_mut().unwrap().push(item);
+}
+
 fn fold(policy: &WalletPolicy, entries: &[Value]) -> Result<Wallet, WalletError> {
     let entries: Vec<Entry> = entries
         .iter()
@@ -144,10 +149,10 @@ const TAMPERS: &[Tamper] = &[
     (
         4,
         |e| {
-            e["allocations"]
-                .as_array_mut()
-                .unwrap()
-                .push(json!({"grant": "topup", "amount": 0, "source": "topup"}))
+            push(
+                &mut e["allocations"],
+                json!({"grant": "topup", "amount": 0, "source": "topup"}),
+            )
         },
         "an allocation of nothing",
     ),
@@ -245,7 +250,7 @@ const TAMPERS: &[Tamper] = &[
         11,
         |e| {
             let h = e["holds"][0].clone();
-            e["holds"].as_array_mut().unwrap().push(h)
+            push(&mut e["holds"], h)
         },
         "an expire naming a hold twice",
     ),
@@ -253,28 +258,18 @@ const TAMPERS: &[Tamper] = &[
         11,
         |e| {
             let g = e["grants"][0].clone();
-            e["grants"].as_array_mut().unwrap().push(g)
+            push(&mut e["grants"], g)
         },
         "an expire naming a grant twice",
     ),
     (
         11,
-        |e| {
-            e["grants"]
-                .as_array_mut()
-                .unwrap()
-                .push(json!({"grant": "topup", "amount": 500}))
-        },
+        |e| push(&mut e["grants"], json!({"grant": "topup", "amount": 500})),
         "an expire of a grant that does not expire",
     ),
     (
         11,
-        |e| {
-            e["grants"]
-                .as_array_mut()
-                .unwrap()
-                .push(json!({"grant": "short", "amount": 0}))
-        },
+        |e| push(&mut e["grants"], json!({"grant": "short", "amount": 0})),
         "an expire of nothing",
     ),
     (
@@ -312,12 +307,7 @@ const TAMPERS: &[Tamper] = &[
     ),
     (
         12,
-        |e| {
-            e["forfeited"]
-                .as_array_mut()
-                .unwrap()
-                .push(json!({"grant": "topup", "amount": 0}))
-        },
+        |e| push(&mut e["forfeited"], json!({"grant": "topup", "amount": 0})),
         "a refill forfeiting nothing",
     ),
     (
@@ -397,7 +387,7 @@ const SNAPSHOT_TAMPERS: &[SnapshotTamper] = &[
     (
         |s| {
             let h = s["holds"][0].clone();
-            s["holds"].as_array_mut().unwrap().push(h)
+            push(&mut s["holds"], h)
         },
         "a hold twice",
     ),
@@ -433,7 +423,7 @@ const SNAPSHOT_TAMPERS: &[SnapshotTamper] = &[
     (
         |s| {
             let g = grant_in(s, "idle").clone();
-            s["grants"].as_array_mut().unwrap().push(g)
+            push(&mut s["grants"], g)
         },
         "a grant twice",
     ),
