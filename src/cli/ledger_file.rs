@@ -28,7 +28,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// The largest ledger file read by default: 256 MiB, about 1.6 million
-/// entries of 160 bytes, which fold to a wallet of about 1.2 GB (700 bytes
+/// entries of 160 bytes, which fold to a wallet of about 1.15 GB (700 bytes
 /// an entry; see the README's limits).
 pub const DEFAULT_MAX_BYTES: u64 = 256 << 20;
 
