@@ -380,22 +380,24 @@ mod tests {
     /// 4 × 4 > 10).
     #[test]
     fn rounding_by_halves_over_every_tenth() {
-        for tenths in 1..10u128 {
-            let nearer = u128::from(tenths > 5);
-            let half_up = nearer + u128::from(tenths == 5);
+        // 0.1 … 0.9 by half_up, 0.1 … 0.9 by half_even, 1.1 … 1.9 by half_even.
+        let half_up = [0u128, 0, 0, 0, 1, 1, 1, 1, 1];
+        let half_even = [0u128, 0, 0, 0, 0, 1, 1, 1, 1];
+        let half_even_above_one = [1u128, 1, 1, 1, 2, 2, 2, 2, 2];
+        for (i, tenths) in (1..10u128).enumerate() {
             assert_eq!(
                 Rounding::HalfUp.apply(tenths, 10),
-                Some(half_up),
+                Some(half_up[i]),
                 "{tenths}/10"
             );
             assert_eq!(
                 Rounding::HalfEven.apply(tenths, 10),
-                Some(nearer),
+                Some(half_even[i]),
                 "{tenths}/10"
             );
             assert_eq!(
                 Rounding::HalfEven.apply(10 + tenths, 10),
-                Some(1 + half_up),
+                Some(half_even_above_one[i]),
                 "1{tenths}/10"
             );
         }
